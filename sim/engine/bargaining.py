@@ -1,0 +1,199 @@
+"""Pure array functions of the bargaining stage: utilities, aspirations, trade-off offers.
+
+Shapes put the run axis first: R runs, A actors, I issues. Positions are in issue units, distances
+are shares of an issue's range (0-1), utilities are on the 0-1 scale (1 = the actor's ideal).
+
+The offer rule combines two published heuristics:
+- time-dependent concession (Faratin, Sierra & Jennings 1998): the proposer's aspiration falls from 1
+  at round 0 to its outside option at the horizon, as 1 - (t/T)^(1/beta);
+- trade-off (Faratin, Sierra & Jennings 2002; Raiffa 1982): the proposer moves along the efficient
+  contract curve between itself and the other parties as it believes them, giving ground first on the
+  issues they care most about relative to itself, which is how logrolling emerges. It concedes along
+  this curve just far enough that it believes every responder accepts, and never past its aspiration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+STATUS_ACTIVE, STATUS_AGREEMENT, STATUS_WALKOUT, STATUS_BREAKDOWN, STATUS_NO_DEAL = range(5)
+STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal")
+
+
+def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    """Utility loss of a distance d in [0, 1]: d - r d (1 - d), monotone for r in [-1, 1].
+
+    r = 1 gives d^2 (risk-averse, convex loss), r = 0 linear, r = -1 gives 2d - d^2 (risk-acceptant)."""
+    return distance - risk * distance * (1.0 - distance)
+
+
+def loss_inverse(value: np.ndarray, risk: np.ndarray) -> np.ndarray:
+    """The distance z in [0, 1] with loss(z, r) = value, for value in [0, 1] (stable root of r z^2 + (1-r) z = c)."""
+    slope = 1.0 - risk
+    root = np.sqrt(slope * slope + 4.0 * risk * value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(value > 0, 2.0 * value / (slope + root), 0.0)
+
+
+def utility(
+    package: np.ndarray, ideal: np.ndarray, weight: np.ndarray, risk: np.ndarray, span: np.ndarray
+) -> np.ndarray:
+    """Utility of packages to actors, 0-1.
+
+    Args:
+        package: (..., I) positions; broadcast against ideal (e.g. (R, 1, I) against (R, A, I)).
+        ideal: (..., I) ideal points.
+        weight: (..., I) normalised saliences.
+        risk: (...) risk attitudes in [-1, 1].
+        span: (I,) width of each issue's range.
+    """
+    distance = np.minimum(np.abs(package - ideal) / span, 1.0)
+    return 1.0 - (weight * loss(distance, risk[..., None])).sum(axis=-1)
+
+
+def aspiration(round_: int | np.ndarray, horizon: int, beta: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """Time-dependent aspiration, 0-1: 1 at round 0 falling to ``floor`` at the horizon.
+
+    beta < 1 concedes late (Boulware), 1 linearly, > 1 early (Conceder)."""
+    progress = np.clip(np.asarray(round_, dtype=float) / horizon, 0.0, 1.0)
+    return floor + (1.0 - floor) * (1.0 - progress ** (1.0 / beta))
+
+
+def reservation(
+    round_: int, horizon: int, patience: np.ndarray, beta: np.ndarray, outside: np.ndarray, breakdown: np.ndarray
+) -> np.ndarray:
+    """Least utility a responder accepts at ``round_``: the better of its outside option and the
+    discounted value of going on, which is its own next-round aspiration unless talks break down."""
+    going_on = patience * ((1.0 - breakdown) * aspiration(round_ + 1, horizon, beta, outside) + breakdown * outside)
+    return np.maximum(outside, going_on)
+
+
+def counterpart(ideal: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the other parties stand as one counterpart: salience-weighted mean ideal (R, I) over
+    axis 1 of (R, P, I) arrays, and their summed saliences (R, I)."""
+    total = weight.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        target = np.where(total > 0, (weight * ideal).sum(axis=1) / total, ideal.mean(axis=1))
+    return target, total
+
+
+@dataclass
+class ContractCurve:
+    """The efficient trade-off path between a proposer and its (believed) counterpart.
+
+    Points on it are indexed by s in [0, 1]: s = 0 is the proposer's ideal, s = 1 the counterpart's.
+    In between, each issue is conceded where the proposer's marginal loss equals mu = s / (1 - s)
+    times the counterpart's marginal gain, so an issue the counterpart cares about more (relative to
+    the proposer) is conceded sooner and further: logrolling. With quadratic losses (risk 1) this is
+    the contract curve x_i = (w_p x_p + mu w_o x_o) / (w_p + mu w_o); with linear losses whole issues
+    switch one at a time in order of w_o / w_p. All arrays are (R, I) unless noted.
+    """
+
+    start: np.ndarray  # proposer's ideal
+    direction: np.ndarray  # counterpart's ideal - start
+    distance: np.ndarray  # |direction| as a share of the issue's range, 0-1
+    own_weight: np.ndarray  # proposer's normalised salience
+    own_risk: np.ndarray  # (R, 1)
+    keep: np.ndarray  # proposer's marginal loss at no concession: w_p (1 - r_p)
+    give: np.ndarray  # counterpart's marginal gain at no concession: w_o (1 - r_o + 2 r_o d)
+    own_bend: np.ndarray  # 2 d w_p r_p: growth of the proposer's marginal loss
+    other_bend: np.ndarray  # 2 d w_o r_o: fall of the counterpart's marginal gain
+    other_weight: np.ndarray  # counterpart's normalised salience
+    other_risk: np.ndarray  # (R, 1)
+    own_full: np.ndarray  # proposer's loss from conceding the issue fully
+    other_full: np.ndarray  # counterpart's loss if the issue is not conceded at all
+    convex: bool  # every issue strictly convex for both sides: no all-or-nothing issue anywhere
+
+
+def contract_curve(
+    start: np.ndarray,
+    weight: np.ndarray,
+    risk: np.ndarray,
+    target: np.ndarray,
+    others_weight: np.ndarray,
+    others_risk: np.ndarray,
+    span: np.ndarray,
+) -> ContractCurve:
+    """The trade-off path from ``start`` (R, I) towards ``target`` (R, I), for a proposer with
+    normalised saliences ``weight`` (R, I) and risk (R,), and a counterpart with ``others_weight``
+    (R, I) and ``others_risk`` (R,)."""
+    direction = target - start
+    distance = np.minimum(np.abs(direction) / span, 1.0)
+    own_risk, other_risk = risk[:, None], others_risk[:, None]
+    own_bend = 2.0 * distance * weight * own_risk
+    other_bend = 2.0 * distance * others_weight * other_risk
+    return ContractCurve(
+        start=start,
+        direction=direction,
+        distance=distance,
+        own_weight=weight,
+        own_risk=own_risk,
+        keep=weight * (1.0 - own_risk),
+        give=others_weight * (1.0 - other_risk + 2.0 * other_risk * distance),
+        own_bend=own_bend,
+        other_bend=other_bend,
+        other_weight=others_weight,
+        other_risk=other_risk,
+        own_full=weight * loss(distance, own_risk),
+        other_full=others_weight * loss(distance, other_risk),
+        convex=bool(((own_bend > 0) & (other_bend > 0)).all()),
+    )
+
+
+def conceded(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
+    """Share of each issue's gap conceded (R, I), 0-1, at points ``s`` (R,) of the curve."""
+    s = s[:, None]
+    numerator = s * curve.give - (1.0 - s) * curve.keep
+    bend = (1.0 - s) * curve.own_bend + s * curve.other_bend
+    if curve.convex:
+        return np.clip(numerator / bend, 0.0, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        interior = np.clip(numerator / bend, 0.0, 1.0)
+    corner = (1.0 - s) * curve.own_full < s * curve.other_full  # not strictly convex: all or nothing
+    return np.where(bend > 0, interior, corner)
+
+
+def package_at(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
+    """The package (R, I) at points ``s`` (R,) of the curve."""
+    return curve.start + conceded(curve, s) * curve.direction
+
+
+def own_cost(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
+    """Utility (R,) the proposer gives up at points ``s`` (R,) of the curve, 0-1."""
+    return _own_cost(curve, conceded(curve, s))
+
+
+def _own_cost(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
+    return (curve.own_weight * loss(shares * curve.distance, curve.own_risk)).sum(axis=1)
+
+
+def counterpart_utility(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
+    """Utility (R,) to the counterpart, whose ideal is the curve's end, of conceding ``shares`` (R, I):
+    its remaining distance on each issue is (1 - share) times the gap."""
+    return 1.0 - (curve.other_weight * loss((1.0 - shares) * curve.distance, curve.other_risk)).sum(axis=1)
+
+
+def cheapest_acceptable(
+    curve: ContractCurve,
+    acceptable: Callable[[np.ndarray], np.ndarray],
+    cap: np.ndarray | None = None,
+    iterations: int = 12,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first point s (R,) along the curve at which ``acceptable(shares)`` holds (``shares`` (R, I)
+    as from :func:`conceded`) or, with a ``cap`` (R,), at which the proposer would give up ``cap``
+    utility, whichever comes first; found by bisection to 2**-iterations. Also whether full
+    concession is acceptable at all."""
+    feasible = acceptable(np.ones_like(curve.start))
+    low, high = np.zeros(len(curve.start)), np.ones(len(curve.start))
+    for _ in range(iterations):
+        middle = 0.5 * (low + high)
+        shares = conceded(curve, middle)
+        ok = acceptable(shares)
+        if cap is not None:
+            ok |= _own_cost(curve, shares) >= cap
+        high = np.where(ok, middle, high)
+        low = np.where(ok, low, middle)
+    return high, feasible

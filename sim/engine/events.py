@@ -1,0 +1,129 @@
+"""Events: per-round hazards or fixed rounds, with declarative effects on actor fields.
+
+An effect without ``rounds`` changes the actor's base values for good; one with ``rounds`` holds for
+that many rounds from the round it fired (a later firing extends it) and is layered over the base
+values each round, in declaration order. Shocks are public: beliefs about the actor change too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.random import stream_id, uniforms
+from sim.engine.state import ActorArrays, BatchState, Layout, draw
+from sim.scenario.checks import EFFECT_FIELDS, parse_effect_field
+from sim.scenario.schema import Scenario
+
+_ARRAY_OF = {"outside_option.value": "outside"}
+
+
+@dataclass(frozen=True)
+class CompiledEffect:
+    """One effect, resolved to array coordinates."""
+
+    event: int
+    actor: int
+    array: str  # ActorArrays field name
+    issue: int | None
+    op: str
+    value: float
+    rounds: int | None
+    low: float
+    high: float
+
+    def apply(self, arrays: ActorArrays, mask: np.ndarray) -> None:
+        """Apply to the runs in ``mask`` (R,), clipping to the field's bounds."""
+        target = getattr(arrays, self.array)
+        index = (mask, self.actor) if self.issue is None else (mask, self.actor, self.issue)
+        current = target[index]
+        if self.op == "set":
+            changed = np.full_like(current, self.value)
+        elif self.op == "add":
+            changed = current + self.value
+        else:
+            changed = current * self.value
+        target[index] = np.clip(changed, self.low, self.high)
+
+
+def compile_effects(spec: Scenario, layout: Layout) -> list[CompiledEffect]:
+    """Every effect of every event, in declaration order."""
+    out = []
+    for e, event in enumerate(spec.events.values()):
+        for effect in event.effects:
+            actor, field, issue = parse_effect_field(effect.field)
+            i = None if issue is None else layout.issues.index(issue)
+            low, high = (layout.low[i], layout.high[i]) if field == "ideal" else EFFECT_FIELDS[field]
+            out.append(
+                CompiledEffect(
+                    e,
+                    layout.actors.index(actor),
+                    _ARRAY_OF.get(field, field),
+                    i,
+                    effect.op,
+                    effect.value,
+                    effect.rounds,
+                    low,
+                    high,
+                )
+            )
+    return out
+
+
+class EventSchedule:
+    """When each event fires in each run, and which temporary effects hold."""
+
+    def __init__(self, spec: Scenario, layout: Layout, runs: np.ndarray, seed: int):
+        events = list(spec.events.items())
+        self.names = tuple(name for name, _ in events)
+        self.seed, self.runs = seed, runs
+        self.fixed_round = np.array([-1 if ev.round is None else ev.round for _, ev in events], dtype=int)
+        self.repeat = np.array([ev.repeat for _, ev in events], dtype=bool)
+        self.hazard = np.zeros((len(runs), len(events)))
+        for e, (name, event) in enumerate(events):
+            if event.hazard is not None:
+                self.hazard[:, e] = draw(event.hazard, f"events.{name}.hazard", seed, runs)
+        self.fired = np.zeros((len(runs), len(events)), dtype=np.int32)
+        self.effects = compile_effects(spec, layout)
+        self.until = np.full((len(runs), len(self.effects)), -1, dtype=np.int32)
+        self._stream = stream_id("events")
+
+    def take(self, rows: np.ndarray) -> None:
+        """Keep only the batch rows ``rows``."""
+        self.runs, self.hazard, self.fired, self.until = (
+            a[rows] for a in (self.runs, self.hazard, self.fired, self.until)
+        )
+
+    def fire(self, state: BatchState, round_: int) -> np.ndarray:
+        """Decide which events fire this round in active runs (R, E) and apply their effects."""
+        if not self.names:
+            return np.zeros((len(self.runs), 0), dtype=bool)
+        draws = uniforms(self.seed, self.runs, self._stream, round_, len(self.names))
+        fires = (draws < self.hazard) & (self.repeat | (self.fired == 0)) & (self.fixed_round < 0)
+        fires |= self.fixed_round == round_
+        fires &= state.active[:, None]
+        self.fired += fires
+        for k, effect in enumerate(self.effects):
+            mask = fires[:, effect.event]
+            if not mask.any():
+                continue
+            if effect.rounds is None:
+                effect.apply(state.own, mask)
+                effect.apply(state.public, mask)
+            else:
+                self.until[mask, k] = round_ + effect.rounds
+        return fires
+
+    def effective(self, state: BatchState, round_: int) -> tuple[ActorArrays, ActorArrays]:
+        """Own and public values this round: the base values with temporary effects layered on."""
+        holding = self.until > round_
+        if not holding.any():
+            return state.own, state.public
+        touched = {effect.array for effect in self.effects if effect.rounds is not None}
+        own, public = state.own.copy(touched), state.public.copy(touched)
+        for k, effect in enumerate(self.effects):
+            if effect.rounds is not None and holding[:, k].any():
+                effect.apply(own, holding[:, k])
+                effect.apply(public, holding[:, k])
+        return own, public

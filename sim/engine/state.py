@@ -1,0 +1,152 @@
+"""The arrays of a batch of runs, run axis first, and how a scenario becomes them.
+
+Each run draws its own values of every distribution in the scenario (``own``); what actors believe
+of each other is the scenario's means (``public``). Events change both (shocks are public); the
+influence stage moves ideals in both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from sim.engine.bargaining import STATUS_ACTIVE
+from sim.engine.random import stream_id, uniforms
+from sim.scenario.distributions import is_random, mean_of
+from sim.scenario.schema import Scenario
+
+
+@dataclass
+class ActorArrays:
+    """Per-run actor values. (R, A, I): ideal (issue units), salience (>= 0); (R, A): capability
+    (>= 0), patience (per-round discount, 0-1), risk (-1 to 1), outside (utility of no deal, 0-1),
+    beta (concession exponent, > 0)."""
+
+    ideal: np.ndarray
+    salience: np.ndarray
+    capability: np.ndarray
+    patience: np.ndarray
+    risk: np.ndarray
+    outside: np.ndarray
+    beta: np.ndarray
+
+    def copy(self, names: set[str] | None = None) -> ActorArrays:
+        """A copy whose arrays ``names`` (default all) are new; the others are shared."""
+        names = {f.name for f in fields(self)} if names is None else names
+        return replace(self, **{name: getattr(self, name).copy() for name in names})
+
+    def take(self, rows: np.ndarray) -> ActorArrays:
+        """The same values for the batch rows ``rows`` only."""
+        return replace(self, **{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What is fixed for a scenario: names, index sets and issue scales."""
+
+    actors: tuple[str, ...]
+    issues: tuple[str, ...]
+    parties: np.ndarray  # (P,) actor indices of the parties, in declaration order
+    stakeholders: np.ndarray  # actor indices of the stakeholders
+    low: np.ndarray  # (I,) lower end of each issue's range
+    high: np.ndarray  # (I,)
+    first_proposer: int  # position in ``parties``
+    horizon: int
+
+    @property
+    def span(self) -> np.ndarray:
+        return self.high - self.low
+
+    @classmethod
+    def of(cls, spec: Scenario) -> Layout:
+        actors = tuple(spec.actors)
+        roles = np.array([spec.actors[a].role == "party" for a in actors])
+        parties = np.flatnonzero(roles)
+        first = spec.protocol.first_proposer
+        return cls(
+            actors=actors,
+            issues=tuple(spec.issues),
+            parties=parties,
+            stakeholders=np.flatnonzero(~roles),
+            low=np.array([issue.range[0] for issue in spec.issues.values()], dtype=float),
+            high=np.array([issue.range[1] for issue in spec.issues.values()], dtype=float),
+            first_proposer=0 if first is None else list(actors[p] for p in parties).index(first),
+            horizon=spec.protocol.horizon,
+        )
+
+
+def draw(value: object, path: str, seed: int, runs: np.ndarray) -> np.ndarray:
+    """One value per run: the number itself, or the distribution's inverse CDF at the run's uniform
+    draw for this field. The draw depends only on (seed, run, path)."""
+    if not is_random(value):
+        return np.full(len(runs), float(value))
+    return value.ppf(uniforms(seed, runs, stream_id("param:" + path), 0)[:, 0])
+
+
+def actor_arrays(spec: Scenario, layout: Layout, runs: np.ndarray, seed: int | None) -> ActorArrays:
+    """Drawn values for every run (``seed`` given) or the believed means broadcast to every run."""
+    n, a_count, i_count = len(runs), len(layout.actors), len(layout.issues)
+    value = (lambda v, p: draw(v, p, seed, runs)) if seed is not None else (lambda v, p: np.full(n, mean_of(v)))
+    out = ActorArrays(
+        ideal=np.broadcast_to(0.5 * (layout.low + layout.high), (n, a_count, i_count)).copy(),
+        salience=np.zeros((n, a_count, i_count)),
+        **{k: np.zeros((n, a_count)) for k in ("capability", "patience", "risk", "outside", "beta")},
+    )
+    for a, name in enumerate(layout.actors):
+        actor, base = spec.actors[name], f"actors.{name}"
+        out.capability[:, a] = value(actor.capability, f"{base}.capability")
+        out.patience[:, a] = value(actor.patience, f"{base}.patience")
+        out.risk[:, a] = value(actor.risk, f"{base}.risk")
+        out.outside[:, a] = value(actor.outside_option.value, f"{base}.outside_option.value")
+        out.beta[:, a] = value(actor.strategy.beta, f"{base}.strategy.beta")
+        for i, issue in enumerate(layout.issues):
+            pref = actor.preferences.get(issue)
+            if pref is not None:
+                out.ideal[:, a, i] = value(pref.ideal, f"{base}.preferences.{issue}.ideal")
+                out.salience[:, a, i] = value(pref.salience, f"{base}.preferences.{issue}.salience")
+    return out
+
+
+@dataclass
+class BatchState:
+    """Everything that changes during a batch of runs. R runs, A actors, P parties, I issues, E events."""
+
+    runs: np.ndarray  # (R,) global run indices
+    own: ActorArrays  # what each actor truly values (drawn per run)
+    public: ActorArrays  # what the others believe of each actor (scenario means)
+    breakdown_risk: np.ndarray  # (R,) per-round probability
+    status: np.ndarray  # (R,) int8 STATUS_*
+    walkout_actor: np.ndarray  # (R,) actor index or -1
+    end_round: np.ndarray  # (R,) round the run ended, -1 while active
+    terms: np.ndarray  # (R, I) agreed package, NaN without agreement
+    belief_shift: np.ndarray  # (R, A, A) proposer's raise of a responder's believed reservation
+
+    @property
+    def active(self) -> np.ndarray:
+        return self.status == STATUS_ACTIVE
+
+    @classmethod
+    def initial(cls, spec: Scenario, layout: Layout, runs: np.ndarray, seed: int) -> BatchState:
+        n, a_count = len(runs), len(layout.actors)
+        return cls(
+            runs=runs,
+            own=actor_arrays(spec, layout, runs, seed),
+            public=actor_arrays(spec, layout, runs, None),
+            breakdown_risk=draw(spec.protocol.breakdown_risk, "protocol.breakdown_risk", seed, runs),
+            status=np.full(n, STATUS_ACTIVE, dtype=np.int8),
+            walkout_actor=np.full(n, -1, dtype=np.int16),
+            end_round=np.full(n, -1, dtype=np.int32),
+            terms=np.full((n, len(layout.issues)), np.nan),
+            belief_shift=np.zeros((n, a_count, a_count)),
+        )
+
+    def take(self, rows: np.ndarray) -> BatchState:
+        """The state of the batch rows ``rows`` only (used to retire finished runs)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return BatchState(**{k: v.take(rows) if isinstance(v, ActorArrays) else v[rows] for k, v in values.items()})
+
+    def end(self, mask: np.ndarray, status: int, round_: int) -> None:
+        """Close the runs in ``mask`` with ``status`` at ``round_``."""
+        self.status[mask] = status
+        self.end_round[mask] = round_

@@ -1,0 +1,52 @@
+"""Round-by-round trace of a batch: one row per (run, round, actor, issue)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.engine.model import NegotiationModel
+
+
+class TraceRecorder:
+    """Collects, for every active run and round, each actor's position on each issue, the offer on
+    the table, who proposed it and who accepted it (stakeholders do not vote: ``accepted`` is null)."""
+
+    def __init__(self, model: NegotiationModel):
+        self.model = model
+        self.chunks: list[dict[str, np.ndarray]] = []
+
+    def record(self, round_: int) -> None:
+        m = self.model
+        runs = np.flatnonzero(m.state.active)
+        a_count, i_count = len(m.layout.actors), len(m.layout.issues)
+        shape = (len(runs), a_count, i_count)
+        is_party = np.isin(np.arange(a_count), m.layout.parties)
+        accepted = np.where(is_party[None, :], m.accepts[runs].astype(float), np.nan)
+        self.chunks.append(
+            {
+                "run": np.broadcast_to(m.run_ids[runs, None, None], shape).ravel(),
+                "round": np.full(np.prod(shape), round_ + 1, dtype=np.int32),
+                "actor": np.broadcast_to(np.arange(a_count)[None, :, None], shape).ravel(),
+                "issue": np.broadcast_to(np.arange(i_count)[None, None, :], shape).ravel(),
+                "position": m.own_now.ideal[runs].ravel(),
+                "offer": np.broadcast_to(m.offer[runs, None, :], shape).ravel(),
+                "proposer": np.broadcast_to((m.proposer[runs, None] == np.arange(a_count))[:, :, None], shape).ravel(),
+                "accepted": np.broadcast_to(accepted[:, :, None], shape).ravel(),
+            }
+        )
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The trace as columns, actors and issues by name, sorted by run, round, actor, issue."""
+        m = self.model
+        if not self.chunks:
+            names = ("run", "round", "actor", "issue", "position", "offer", "proposer", "accepted")
+            return {name: np.array([]) for name in names}
+        out = {key: np.concatenate([c[key] for c in self.chunks]) for key in self.chunks[0]}
+        order = np.lexsort((out["issue"], out["actor"], out["round"], out["run"]))
+        out = {key: value[order] for key, value in out.items()}
+        out["actor"] = np.array(m.layout.actors, dtype=object)[out["actor"]]
+        out["issue"] = np.array(m.layout.issues, dtype=object)[out["issue"]]
+        return out

@@ -1,0 +1,71 @@
+"""Ensembles: many runs of one scenario, in chunks, to a results table.
+
+To this layer a model is a function from (scenario, run indices, seed) to one row per run. Chunks
+only bound memory: run k's row is the same whatever the chunk size, because every draw of run k
+depends only on (seed, k).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.model import NegotiationModel
+from sim.outputs.indicators import add_indicators
+from sim.scenario.schema import Scenario
+
+DEFAULT_CHUNK = 10_000
+
+
+@dataclass
+class Ensemble:
+    """The rows of an ensemble: ``runs`` one per run (in run order), ``trace`` if requested."""
+
+    runs: pd.DataFrame
+    trace: pd.DataFrame | None
+
+
+def run_chunk(
+    spec: Scenario,
+    run_ids: np.ndarray,
+    seed: int,
+    trace: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """Simulate the runs ``run_ids`` in one batch; ``on_progress(k)`` is told of k more finished runs."""
+    model = NegotiationModel(spec, run_ids, seed, trace=trace)
+    finished = 0
+    while model.running and model.round_index < model.layout.horizon:
+        model.step()
+        now = len(run_ids) - int(model.state.active.sum()) if model.running else len(run_ids)
+        if on_progress is not None and now > finished:
+            on_progress(now - finished)
+        finished = now
+    if on_progress is not None and finished < len(run_ids):
+        on_progress(len(run_ids) - finished)
+    runs = add_indicators(spec.outcomes, pd.DataFrame(model.results()))
+    traced = pd.DataFrame(model.recorder.columns()) if model.recorder is not None else None
+    return Ensemble(runs, traced)
+
+
+def run_ensemble(
+    spec: Scenario,
+    runs: int,
+    seed: int,
+    chunk_size: int = DEFAULT_CHUNK,
+    trace: bool = False,
+    on_progress: Callable[[int], None] | None = None,
+) -> Ensemble:
+    """Runs 0 .. runs-1 of ``spec`` with ``seed``, ``chunk_size`` at a time."""
+    if runs < 1 or chunk_size < 1:
+        raise ValueError("runs and chunk_size must be positive")
+    chunks = [
+        run_chunk(spec, np.arange(start, min(start + chunk_size, runs)), seed, trace, on_progress)
+        for start in range(0, runs, chunk_size)
+    ]
+    table = pd.concat([c.runs for c in chunks], ignore_index=True)
+    traced = pd.concat([c.trace for c in chunks], ignore_index=True) if trace else None
+    return Ensemble(table, traced)

@@ -1,0 +1,73 @@
+"""Influence stage: how positions move each round before the bargaining.
+
+An influence model has three hooks, called by the engine each round: ``begin`` with this round's
+effective values and normalised saliences (own and as believed), ``lobby`` once per stakeholder
+agent, and ``apply`` to move the base ideals.
+Models that compute influence jointly (as the published models in a later stage do) may ignore
+``lobby`` and do all their work in ``apply``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.influence.pull import pressure, pull_towards
+
+if TYPE_CHECKING:
+    from sim.engine.state import ActorArrays
+
+    View = tuple[ActorArrays, np.ndarray]  # effective values and normalised saliences (R, A, I)
+
+
+class NoInfluence:
+    """Positions move only through events."""
+
+    def begin(self, own: View, public: View) -> None:
+        pass
+
+    def lobby(self, actor: int) -> None:
+        pass
+
+    def take(self, rows: np.ndarray) -> None:
+        pass
+
+    def apply(self, own: ActorArrays, public: ActorArrays) -> None:
+        pass
+
+
+class PullInfluence:
+    """Stakeholders pull parties' ideals (own and as believed) towards their weighted position."""
+
+    def __init__(self, rate: np.ndarray, parties: np.ndarray):
+        self.rate, self.parties = rate, parties
+
+    def take(self, rows: np.ndarray) -> None:
+        """Keep only the batch rows ``rows``."""
+        self.rate = self.rate[rows]
+
+    def begin(self, own: View, public: View) -> None:
+        """Start a round with this round's effective values and normalised saliences."""
+        self.views = (own, public)
+        shape = own[0].ideal.shape[0], own[0].ideal.shape[2]
+        self.totals = [(np.zeros(shape), np.zeros(shape)) for _ in self.views]
+
+    def lobby(self, actor: int) -> None:
+        for (total, total_at), (values, weight) in zip(self.totals, self.views, strict=True):
+            w, wx = pressure(values.capability[:, actor], weight[:, actor], values.ideal[:, actor])
+            total += w
+            total_at += wx
+
+    def apply(self, own: ActorArrays, public: ActorArrays) -> None:
+        """Move the base ideals ``own`` and ``public`` of the parties."""
+        p = self.parties
+        for (total, total_at), (values, weight), base in zip(self.totals, self.views, (own, public), strict=True):
+            own_weight = values.capability[:, p, None] * weight[:, p]
+            base.ideal[:, p] = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
+
+
+def make_influence(model: str, rate: np.ndarray, parties: np.ndarray) -> NoInfluence | PullInfluence:
+    """The influence stage named ``model``, with its per-run ``rate`` (R,) and the indices of the
+    parties it moves."""
+    return PullInfluence(rate, parties) if model == "pull" else NoInfluence()

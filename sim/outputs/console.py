@@ -1,0 +1,52 @@
+"""The run report on the terminal, from a summary (see ``sim.outputs.summary``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _pct(entry: dict[str, float]) -> tuple[str, str]:
+    if entry["share"] is None or entry["share"] != entry["share"]:
+        return "-", "-"
+    return f"{100 * entry['share']:.1f}%", f"{100 * entry['low']:.1f}-{100 * entry['high']:.1f}%"
+
+
+def _num(value: float) -> str:
+    return "-" if value != value else f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def render(summary: dict[str, Any], title: str, console: Console) -> None:
+    """Print the outcome shares, walkouts, agreed terms, timing and indicators."""
+    n = summary["runs"]
+    status = Table(title=f"{title}: {n:,} runs", title_justify="left")
+    for column in ("outcome", "share", "95% interval", "runs"):
+        status.add_column(column, justify="left" if column == "outcome" else "right")
+    for name, entry in summary["status"].items():
+        status.add_row(name, *_pct(entry), f"{entry['count']:,}")
+    for actor, entry in summary["walkout_by"].items():
+        status.add_row(f"  walkout by {actor}", *_pct(entry), f"{entry['count']:,}")
+    console.print(status)
+
+    terms = Table(title="Terms of agreements", title_justify="left")
+    for column in ("issue", "unit", "median", "10th-90th pct"):
+        terms.add_column(column, justify="left" if column in ("issue", "unit") else "right")
+    for issue, entry in summary["terms"].items():
+        terms.add_row(issue, entry["unit"], _num(entry["median"]), f"{_num(entry['p10'])} - {_num(entry['p90'])}")
+    timing = summary["rounds_to_agreement"]
+    days = summary["days_to_agreement"]
+    terms.add_row(
+        "rounds to agreement", "rounds", _num(timing["median"]), f"{_num(timing['p10'])} - {_num(timing['p90'])}"
+    )
+    terms.add_row("days to agreement", "days", _num(days["median"]), f"{_num(days['p10'])} - {_num(days['p90'])}")
+    console.print(terms)
+
+    if summary["indicators"]:
+        indicators = Table(title="Indicators", title_justify="left")
+        for column in ("indicator", "probability", "95% interval"):
+            indicators.add_column(column, justify="left" if column == "indicator" else "right")
+        for entry in summary["indicators"].values():
+            indicators.add_row(entry["label"], *_pct(entry))
+        console.print(indicators)

@@ -1,0 +1,108 @@
+"""Cross-reference checks that a per-field schema cannot make: names, ranges, event targets."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.scenario.distributions import is_random
+
+if TYPE_CHECKING:
+    from sim.scenario.errors import Problem
+    from sim.scenario.load import LoadedScenario
+
+#: Actor fields an event may change, with their admissible bounds (None: the issue's range).
+EFFECT_FIELDS: dict[str, tuple[float, float] | None] = {
+    "capability": (0.0, float("inf")),
+    "patience": (0.0, 1.0),
+    "risk": (-1.0, 1.0),
+    "outside_option.value": (0.0, 1.0),
+    "ideal": None,
+    "salience": (0.0, float("inf")),
+}
+
+
+def parse_effect_field(field: str) -> tuple[str, str, str | None]:
+    """'actors.russia.preferences.tartus.ideal' -> ('russia', 'ideal', 'tartus');
+    'actors.russia.outside_option.value' -> ('russia', 'outside_option.value', None).
+
+    Raises ValueError with a readable reason when the path is not an actor field."""
+    parts = field.split(".")
+    if len(parts) < 3 or parts[0] != "actors":
+        raise ValueError("must start with actors.<actor>.")
+    actor, rest = parts[1], parts[2:]
+    if rest[0] == "preferences":
+        if len(rest) != 3 or rest[2] not in ("ideal", "salience"):
+            raise ValueError("preference effects name actors.<actor>.preferences.<issue>.ideal or .salience")
+        return actor, rest[2], rest[1]
+    name = ".".join(rest)
+    if name not in EFFECT_FIELDS or name in ("ideal", "salience"):
+        allowed = ", ".join(k for k in EFFECT_FIELDS if k not in ("ideal", "salience"))
+        raise ValueError(f"'{name}' is not an actor field an event can change ({allowed}, preferences.<issue>.*)")
+    return actor, name, None
+
+
+def _support(value: object) -> tuple[float, float]:
+    return value.support() if is_random(value) else (float(value), float(value))
+
+
+def check_references(loaded: LoadedScenario) -> list[Problem]:
+    """Every name refers to something that exists and every ideal lies in its issue's range."""
+    spec = loaded.spec
+    problems: list[Problem] = []
+    parties = spec.parties()
+    if len(parties) < 2:
+        problems.append(loaded.locate(("actors",), f"at least two actors need role 'party' (found {len(parties)})"))
+    for name, actor in spec.actors.items():
+        for issue_name, pref in actor.preferences.items():
+            path = ("actors", name, "preferences", issue_name)
+            issue = spec.issues.get(issue_name)
+            if issue is None:
+                problems.append(loaded.locate(path, f"unknown issue '{issue_name}' (issues: {', '.join(spec.issues)})"))
+                continue
+            lo, hi = _support(pref.ideal)
+            if lo < issue.range[0] or hi > issue.range[1]:
+                problems.append(
+                    loaded.locate(
+                        path + ("ideal",),
+                        f"ideal [{lo}, {hi}] lies outside the issue's range [{issue.range[0]}, {issue.range[1]}]",
+                    )
+                )
+        if actor.role == "party" and all(_support(p.salience)[1] <= 0 for p in actor.preferences.values()):
+            problems.append(loaded.locate(("actors", name, "preferences"), "a party needs a positive salience"))
+    for index, target in enumerate(getattr(spec.influence, "targets", None) or []):
+        if target not in parties:
+            problems.append(
+                loaded.locate(("influence", "targets", index), f"'{target}' is not a party ({', '.join(parties)})")
+            )
+    first = spec.protocol.first_proposer
+    if first is not None and first not in parties:
+        problems.append(
+            loaded.locate(("protocol", "first_proposer"), f"'{first}' is not a party ({', '.join(parties)})")
+        )
+    for event_name, event in spec.events.items():
+        for index, effect in enumerate(event.effects):
+            path = ("events", event_name, "effects", index, "field")
+            try:
+                actor, field, issue = parse_effect_field(effect.field)
+            except ValueError as exc:
+                problems.append(loaded.locate(path, str(exc)))
+                continue
+            if actor not in spec.actors:
+                problems.append(loaded.locate(path, f"unknown actor '{actor}' (actors: {', '.join(spec.actors)})"))
+                continue
+            if issue is not None and issue not in spec.actors[actor].preferences:
+                problems.append(loaded.locate(path, f"actor '{actor}' has no preference on issue '{issue}'"))
+                continue
+            bounds = spec.issues[issue].range if field == "ideal" else EFFECT_FIELDS[field]
+            if effect.op == "set" and not bounds[0] <= effect.value <= bounds[1]:
+                problems.append(
+                    loaded.locate(path[:-1] + ("value",), f"{effect.value} lies outside [{bounds[0]}, {bounds[1]}]")
+                )
+    for outcome_name, outcome in spec.outcomes.items():
+        for issue_name in outcome.terms:
+            if issue_name not in spec.issues:
+                problems.append(loaded.locate(("outcomes", outcome_name, "terms", issue_name), "unknown issue"))
+        for actor in outcome.walkout_by or []:
+            if actor not in parties:
+                problems.append(loaded.locate(("outcomes", outcome_name, "walkout_by"), f"'{actor}' is not a party"))
+    return problems

@@ -1,0 +1,230 @@
+"""YAML -> validated scenario: ``extends`` chains, ``--set`` overrides, located errors.
+
+Files are parsed with PyYAML's safe loader only; nothing in a scenario is ever run as code.
+Every value keeps the file and line it came from, so that a problem anywhere (a schema error, a
+bad cross-reference, a missing quote) is reported as ``file:line: dotted.path: message``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.schema import Scenario
+
+Key = tuple[Any, ...]
+Origins = dict[Key, tuple[str, int]]
+
+
+@dataclass
+class LoadedScenario:
+    """A validated scenario together with where each of its values came from."""
+
+    spec: Scenario
+    path: Path
+    resolved: dict[str, Any]
+    origins: Origins = field(repr=False)
+    files: list[Path] = field(default_factory=list)
+
+    def locate(self, path: Key, message: str) -> Problem:
+        """A problem at a dotted path, with the file and line of the nearest value written there."""
+        return locate(self.origins, path, message, shown(self.path))
+
+    def resolve_relative(self, key: str, value: str) -> Path:
+        """A path written in the file that set top-level ``key``, resolved against that file's folder."""
+        origin = self.origins.get((key,), (str(self.path), 0))[0]
+        base = Path(origin).resolve().parent if origin != "--set" else Path.cwd()
+        return (base / value).resolve()
+
+
+def dotted(path: Key) -> str:
+    """('actors', 'russia', 'patience') -> 'actors.russia.patience'; list indices as [i]."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def locate(origins: Origins, path: Key, message: str, default_file: str) -> Problem:
+    for cut in range(len(path), -1, -1):
+        if path[:cut] in origins:
+            file, line = origins[path[:cut]]
+            return Problem(file, line or None, dotted(path), message)
+    return Problem(default_file, None, dotted(path), message)
+
+
+def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problems: list[Problem]) -> None:
+    origins[path] = (file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = (
+                yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
+            )
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(
+                    Problem(file, line, dotted(path + (key,)), f"duplicate key (first at line {seen[key]})")
+                )
+            seen[key] = line
+            _walk_nodes(value_node, path + (key,), file, origins, problems)
+            origins[path + (key,)] = (file, line)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _walk_nodes(item, path + (index,), file, origins, problems)
+
+
+def shown(path: Path) -> str:
+    """A path as the user would write it: relative to the working folder when inside it."""
+    relative = os.path.relpath(path)
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+def read_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
+    """Parse one YAML file into a mapping and the line of every value in it."""
+    file = shown(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(file, None, "", f"cannot read file: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ScenarioError([Problem(file, line, "", f"invalid YAML: {exc.problem or exc}")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError([Problem(file, 1, "", f"a scenario must be a YAML mapping, but this file is {kind}")])
+    origins: Origins = {}
+    problems: list[Problem] = []
+    _walk_nodes(node, (), file, origins, problems)
+    if problems:
+        raise ScenarioError(problems)
+    return data, origins
+
+
+def merge(base: dict, override: dict) -> dict:
+    """Deep-merge mappings: override wins, nested mappings merge, ``null`` deletes a key."""
+    out = dict(base)
+    for key, value in override.items():
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _merge_origins(base: Origins, override: Origins) -> Origins:
+    replaced = {key for key in override if key}
+    kept = {k: v for k, v in base.items() if not any(k[: len(r)] == r for r in replaced if len(r) <= len(k))}
+    kept.update({k: v for k, v in override.items() if k})
+    return kept
+
+
+def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins, list[Path]]:
+    path = path.resolve()
+    if path in stack:
+        cycle = " -> ".join(p.name for p in [*stack, path])
+        raise ScenarioError([Problem(shown(stack[-1]), None, "extends", f"extends cycle: {cycle}")])
+    data, origins = read_yaml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origins, [path]
+    if not isinstance(parent, str):
+        raise ScenarioError([locate(origins, ("extends",), "extends must be a file name", shown(path))])
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ScenarioError(
+            [locate(origins, ("extends",), f"extended file not found: {shown(parent_path)}", shown(path))]
+        )
+    base, base_origins, files = _read_chain(parent_path, [*stack, path])
+    return merge(base, data), _merge_origins(base_origins, origins), [*files, path]
+
+
+def apply_set(data: dict, origins: Origins, assignment: str) -> None:
+    """Apply one ``dotted.path=value`` override in place; the path must already exist."""
+    if "=" not in assignment:
+        raise ScenarioError([Problem("--set", None, assignment, "expected dotted.path=value")])
+    raw_path, raw_value = assignment.split("=", 1)
+    keys = tuple(raw_path.strip().split("."))
+    node: Any = data
+    for depth, key in enumerate(keys):
+        if not isinstance(node, dict) or key not in node:
+            known = sorted(node) if isinstance(node, dict) else []
+            close = difflib.get_close_matches(key, [str(k) for k in known], n=1)
+            hint = f"; did you mean '{dotted(keys[:depth] + (close[0],))}'?" if close else ""
+            raise ScenarioError([Problem("--set", None, raw_path, f"no such path in the scenario{hint}")])
+        if depth < len(keys) - 1:
+            node = node[key]
+    try:
+        value = yaml.safe_load(raw_value)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem("--set", None, raw_path, f"invalid value: {exc}")]) from None
+    node[keys[-1]] = value
+    for key in [k for k in origins if k[: len(keys)] == keys]:
+        del origins[key]
+    origins[keys] = ("--set", 0)
+
+
+def _problems_from(exc: ValidationError, data: dict, origins: Origins, file: str) -> list[Problem]:
+    problems: dict[str, Problem] = {}
+    for error in exc.errors():
+        node: Any = data
+        path: list[Any] = []
+        loc = list(error["loc"])
+        for i, part in enumerate(loc):
+            in_mapping = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if in_mapping or in_list:
+                node = node[part]
+                path.append(part)
+            elif error["type"] == "missing" and i == len(loc) - 1:
+                path.append(part)
+        if error["type"] in ("float_type", "float_parsing") and isinstance(node, dict):
+            continue  # a mapping was meant as a distribution; its own errors say what is wrong
+        key = tuple(path)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "unknown_key":
+            key = key + (error["ctx"]["key"],)
+        if error["type"] == "missing":
+            message = "required field is missing"
+        problems.setdefault(dotted(key), locate(origins, key, message, file))
+    return list(problems.values())
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
+    """Read, merge, override and validate a scenario; raise ScenarioError with located problems."""
+    from sim.scenario.checks import check_references
+    from sim.scenario.provenance import check_provenance
+
+    path = Path(path)
+    data, origins, files = _read_chain(path, [])
+    for assignment in overrides or []:
+        apply_set(data, origins, assignment)
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, data, origins, shown(path))) from None
+    loaded = LoadedScenario(spec=spec, path=path.resolve(), resolved=data, origins=origins, files=files)
+    problems = check_references(loaded)
+    if problems:
+        raise ScenarioError(problems)
+    problems = check_provenance(loaded)
+    if problems:
+        raise ScenarioError(problems)
+    return loaded

@@ -1,0 +1,222 @@
+"""The scenario schema: strict pydantic models with a description on every field.
+
+Units: issue positions are in each issue's own unit within its ``range``; utilities, outside
+options and aspirations are on a 0-1 scale (1 = an actor's ideal package, 0 = the worst package
+on every issue it cares about); probabilities are per round; one round lasts ``protocol.round_days``.
+Unknown keys are rejected everywhere. Cross-references (actor and issue names) are checked in
+``sim.scenario.checks`` after the schema, so that errors can name the exact path.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal, Union
+
+from pydantic import Field, model_validator
+
+from sim.scenario.base import Strict
+from sim.scenario.distributions import Param, is_random
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
+
+
+class Sourced(Strict):
+    source: str | list[str] | None = Field(
+        None, description="Verbatim quote(s) from the scenario's seed article that support this entry."
+    )
+    cite: str | list[str] | None = Field(
+        None, description="Address(es) of sources listed in one of the scenario's reference files."
+    )
+
+
+class Issue(Sourced):
+    """One dimension of the negotiation."""
+
+    label: str = Field(description="Human-readable name.")
+    unit: str = Field(description="What a position on this issue measures, e.g. 'access level' or 'USD bn'.")
+    range: tuple[float, float] = Field(description="[low, high] bounds of every position and term; low < high.")
+    points: dict[float, str] = Field(
+        default_factory=dict, description="Labelled positions on the scale, e.g. {0: full withdrawal}."
+    )
+
+    @model_validator(mode="after")
+    def _range(self) -> Issue:
+        lo, hi = self.range
+        if lo >= hi:
+            raise ValueError(f"range must be [low, high] with low < high (got [{lo}, {hi}])")
+        for point in self.points:
+            if not lo <= point <= hi:
+                raise ValueError(f"labelled point {point} lies outside the range [{lo}, {hi}]")
+        return self
+
+
+class Preference(Sourced):
+    """An actor's stance on one issue."""
+
+    ideal: Param() = Field(description="Ideal point, in the issue's unit; must lie within the issue's range.")
+    salience: Param(0.0) = Field(
+        description="How much the issue matters to the actor, >= 0; normalised over the actor's issues."
+    )
+
+
+class OutsideOption(Sourced):
+    """What an actor gets if no deal is made."""
+
+    value: Param(0.0, 1.0) = Field(description="Utility of no deal, 0-1, on the same scale as packages.")
+    label: str = Field(description="What the outside option is, e.g. 'refocus on Libya'.")
+
+
+class Strategy(Strict):
+    """Time-dependent concession (Faratin, Sierra & Jennings 1998).
+
+    The proposer's aspiration falls from 1 to its outside option over the horizon as
+    1 - (t/T)^(1/beta): beta < 1 concedes late (Boulware), beta = 1 linearly, beta > 1 early (Conceder).
+    """
+
+    kind: Literal["boulware", "linear", "conceder"] = Field(description="Concession family.")
+    beta: Param(0.01, 100.0) | None = Field(
+        None, description="Concession exponent; defaults: boulware 0.3, linear 1, conceder 3."
+    )
+
+    @model_validator(mode="after")
+    def _family(self) -> Strategy:
+        if self.beta is None:
+            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0}[self.kind]
+        lo, hi = self.beta.support() if is_random(self.beta) else (self.beta, self.beta)
+        if self.kind == "boulware" and hi >= 1:
+            raise ValueError("a boulware beta must stay below 1")
+        if self.kind == "conceder" and lo <= 1:
+            raise ValueError("a conceder beta must stay above 1")
+        if self.kind == "linear" and (lo, hi) != (1.0, 1.0):
+            raise ValueError("a linear strategy has beta = 1")
+        return self
+
+
+class Actor(Sourced):
+    """A government or bloc: a party signs any deal, a stakeholder only exerts influence."""
+
+    label: str = Field(description="Human-readable name.")
+    role: Literal["party", "stakeholder"] = Field(description="'party' must sign any deal; 'stakeholder' lobbies.")
+    capability: Param(0.0) = Field(description="Relative power to move others and to be recognised, >= 0.")
+    patience: Param(0.0, 1.0) = Field(0.98, description="Per-round discount factor, 0-1 (1 = no impatience).")
+    risk: Param(-1.0, 1.0) = Field(
+        0.0, description="Risk attitude, -1 to 1: 1 quadratic loss (averse), 0 linear, -1 concave (acceptant)."
+    )
+    outside_option: OutsideOption = Field(description="Value of no deal (for a stakeholder: of no deal to it).")
+    preferences: dict[Name, Preference] = Field(description="Stance per issue; issues left out have salience 0.")
+    strategy: Strategy = Field(
+        default_factory=lambda: Strategy(kind="boulware"), description="How the actor concedes as proposer."
+    )
+
+
+class Protocol(Strict):
+    """Who proposes, how long talks last and how likely they collapse on their own."""
+
+    proposer: Literal["alternating", "capability", "fixed"] = Field(
+        "alternating",
+        description="alternating: parties take turns; capability: drawn each round in proportion to "
+        "capability; fixed: first_proposer always proposes.",
+    )
+    first_proposer: Name | None = Field(None, description="Party that proposes first; default the first party.")
+    breakdown_risk: Param(0.0, 1.0) = Field(0.0, description="Per-round probability that talks collapse.")
+    horizon: int = Field(52, ge=1, le=10_000, description="Rounds before talks end without a deal.")
+    round_days: float = Field(7.0, gt=0, description="Length of one round in days.")
+    belief_step: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="Utility by which a proposer raises its estimate of a responder's reservation after "
+        "that responder rejects an offer the proposer believed acceptable, 0-1.",
+    )
+
+
+class NoInfluence(Strict):
+    """Positions move only through events."""
+
+    model: Literal["none"] = Field(description="No influence stage.")
+
+
+class PullInfluence(Strict):
+    """Stakeholders pull each party's ideal towards their capability x salience weighted mean position."""
+
+    model: Literal["pull"] = Field(description="Capability x salience weighted pull.")
+    rate: Param(0.0, 1.0) = Field(
+        0.05, description="Share of the gap to the stakeholders' weighted position closed per round, 0-1."
+    )
+    targets: list[Name] | None = Field(
+        None, description="Parties whose ideals the stakeholders move; default every party."
+    )
+
+
+Influence = Annotated[Union[NoInfluence, PullInfluence], Field(discriminator="model")]
+
+
+class Effect(Strict):
+    """A declarative change to one actor field when an event fires."""
+
+    field: str = Field(
+        description="Dotted path of an actor field: actors.<a>.capability|patience|risk|outside_option.value"
+        "|preferences.<issue>.ideal|preferences.<issue>.salience."
+    )
+    op: Literal["set", "add", "multiply"] = Field(description="How the value changes.")
+    value: float = Field(description="Operand of op, in the field's unit.")
+    rounds: int | None = Field(None, ge=1, description="How many rounds the change lasts; omitted = for good.")
+
+
+class Event(Sourced):
+    """A shock: fires with a per-round hazard or at a fixed round, then applies its effects."""
+
+    label: str = Field(description="Human-readable name.")
+    hazard: Param(0.0, 1.0) | None = Field(None, description="Per-round probability of firing, 0-1.")
+    round: int | None = Field(None, ge=0, description="Fixed round (0-based) at which it fires.")
+    repeat: bool = Field(False, description="With a hazard: may fire again after it fired once.")
+    effects: list[Effect] = Field(min_length=1, description="What changes when it fires, in order.")
+
+    @model_validator(mode="after")
+    def _timing(self) -> Event:
+        if (self.hazard is None) == (self.round is None):
+            raise ValueError("give exactly one of 'hazard' (per-round probability) or 'round'")
+        return self
+
+
+class TermRange(Strict):
+    """Inclusive bounds on an agreed term, in the issue's unit."""
+
+    min: float | None = Field(None, description="Lowest value that counts (inclusive).")
+    max: float | None = Field(None, description="Highest value that counts (inclusive).")
+
+
+Status = Literal["agreement", "walkout", "breakdown", "no_deal"]
+
+
+class Outcome(Strict):
+    """A named indicator, true for a run when every condition given holds (data, never code)."""
+
+    label: str = Field(description="Human-readable name.")
+    status: list[Status] | None = Field(None, description="Run ended in one of these statuses.")
+    terms: dict[Name, TermRange] = Field(default_factory=dict, description="Agreed terms within these bounds.")
+    walkout_by: list[Name] | None = Field(None, description="The run ended with one of these actors walking out.")
+    within_rounds: int | None = Field(None, ge=1, description="The run ended within this many rounds.")
+
+
+class Scenario(Strict):
+    """A whole negotiation: issues, actors, protocol, influence, events and the outcomes to report."""
+
+    name: Name = Field(description="Short name, used in result folder names.")
+    question: str = Field(description="The question this scenario answers, in one line.")
+    description: str = Field("", description="Longer notes.")
+    seed: str = Field(description="Path of the source article, relative to this file; quotes are checked in it.")
+    references: list[str] = Field(
+        default_factory=list, description="Paths of source lists, relative to this file; cites are checked in them."
+    )
+    start_date: date = Field(description="Date of round 0.")
+    issues: dict[Name, Issue] = Field(min_length=1, description="Dimensions under negotiation.")
+    actors: dict[Name, Actor] = Field(min_length=2, description="Parties and stakeholders.")
+    protocol: Protocol = Field(default_factory=Protocol, description="Bargaining protocol.")
+    influence: Influence = Field(default_factory=lambda: NoInfluence(model="none"), description="Influence stage.")
+    events: dict[Name, Event] = Field(default_factory=dict, description="Shocks.")
+    outcomes: dict[Name, Outcome] = Field(default_factory=dict, description="Indicators to report.")
+
+    def parties(self) -> list[str]:
+        """Names of the actors that must sign, in declaration order."""
+        return [name for name, actor in self.actors.items() if actor.role == "party"]
