@@ -113,24 +113,17 @@ def schema() -> None:
 
 
 def main() -> None:
-    """Entry point: user errors exit 2 with one message, never a traceback."""
+    """Entry point: usage errors are typer's (exit 2); scenario and output errors exit 2 with one
+    message; nothing the user does shows a traceback."""
     try:
-        app(standalone_mode=False)
+        app()
     except (ScenarioError, OutputError) as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        err_console.print("interrupted")
-        sys.exit(130)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
     except Exception as exc:
-        if exc.__class__.__module__.startswith("click"):
-            exc.show()  # a usage error: bad option or value
-            sys.exit(getattr(exc, "exit_code", 2))
         if os.environ.get("BASING_DEBUG"):
             raise
         err_console.print(f"internal error: {exc.__class__.__name__}: {exc} (set BASING_DEBUG=1 for details)")

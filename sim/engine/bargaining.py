@@ -80,6 +80,9 @@ def counterpart(ideal: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.n
     return target, total
 
 
+PATH_MIN_RISK = 0.1  # least curvature of the losses the trade-off path is laid out with
+
+
 @dataclass
 class ContractCurve:
     """The efficient trade-off path between a proposer and its (believed) counterpart.
@@ -88,8 +91,12 @@ class ContractCurve:
     In between, each issue is conceded where the proposer's marginal loss equals mu = s / (1 - s)
     times the counterpart's marginal gain, so an issue the counterpart cares about more (relative to
     the proposer) is conceded sooner and further: logrolling. With quadratic losses (risk 1) this is
-    the contract curve x_i = (w_p x_p + mu w_o x_o) / (w_p + mu w_o); with linear losses whole issues
-    switch one at a time in order of w_o / w_p. All arrays are (R, I) unless noted.
+    the contract curve x_i = (w_p x_p + mu w_o x_o) / (w_p + mu w_o); as losses approach linear,
+    whole issues switch one at a time in order of w_o / w_p. The curve is laid out as if both sides
+    were at least slightly risk-averse (risk >= ``PATH_MIN_RISK``) so that it passes continuously
+    through the partial concessions between whole-issue trades (with exactly linear losses those
+    points are all equally efficient but the marginal-rate rule cannot reach them); utilities along
+    it always use the true risk attitudes. All arrays are (R, I) unless noted.
     """
 
     start: np.ndarray  # proposer's ideal
@@ -123,22 +130,23 @@ def contract_curve(
     direction = target - start
     distance = np.minimum(np.abs(direction) / span, 1.0)
     own_risk, other_risk = risk[:, None], others_risk[:, None]
-    own_bend = 2.0 * distance * weight * own_risk
-    other_bend = 2.0 * distance * others_weight * other_risk
+    own_shape, other_shape = np.maximum(own_risk, PATH_MIN_RISK), np.maximum(other_risk, PATH_MIN_RISK)
+    own_bend = 2.0 * distance * weight * own_shape
+    other_bend = 2.0 * distance * others_weight * other_shape
     return ContractCurve(
         start=start,
         direction=direction,
         distance=distance,
         own_weight=weight,
         own_risk=own_risk,
-        keep=weight * (1.0 - own_risk),
-        give=others_weight * (1.0 - other_risk + 2.0 * other_risk * distance),
+        keep=weight * (1.0 - own_shape),
+        give=others_weight * (1.0 - other_shape + 2.0 * other_shape * distance),
         own_bend=own_bend,
         other_bend=other_bend,
         other_weight=others_weight,
         other_risk=other_risk,
-        own_full=weight * loss(distance, own_risk),
-        other_full=others_weight * loss(distance, other_risk),
+        own_full=weight * loss(distance, own_shape),
+        other_full=others_weight * loss(distance, other_shape),
         convex=bool(((own_bend > 0) & (other_bend > 0)).all()),
     )
 

@@ -114,7 +114,7 @@ class NegotiationModel(mesa.Model):
         self._refresh_values()
         self.influence.begin((self.own_now, self.own_weight), (self.public_now, self.public_weight))
         self.stakeholder_agents.do("lobby")
-        self.influence.apply(self.state.own, self.state.public)
+        self.influence.apply(self.state.own, self.state.public, self.state.active)
         self._refresh_values(saliences_changed=False)
 
     def _settle_walkouts(self, t: int) -> None:

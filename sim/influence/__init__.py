@@ -2,7 +2,8 @@
 
 An influence model has three hooks, called by the engine each round: ``begin`` with this round's
 effective values and normalised saliences (own and as believed), ``lobby`` once per stakeholder
-agent, and ``apply`` to move the base ideals.
+agent, and ``apply`` to move the base ideals of the runs still negotiating (an ended run's values
+must not change, or its results would depend on which runs share its batch).
 Models that compute influence jointly (as the published models in a later stage do) may ignore
 ``lobby`` and do all their work in ``apply``.
 """
@@ -33,7 +34,7 @@ class NoInfluence:
     def take(self, rows: np.ndarray) -> None:
         pass
 
-    def apply(self, own: ActorArrays, public: ActorArrays) -> None:
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
         pass
 
 
@@ -59,12 +60,13 @@ class PullInfluence:
             total += w
             total_at += wx
 
-    def apply(self, own: ActorArrays, public: ActorArrays) -> None:
-        """Move the base ideals ``own`` and ``public`` of the parties."""
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs."""
         p = self.parties
         for (total, total_at), (values, weight), base in zip(self.totals, self.views, (own, public), strict=True):
             own_weight = values.capability[:, p, None] * weight[:, p]
-            base.ideal[:, p] = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
+            moved = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
+            base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
 
 
 def make_influence(model: str, rate: np.ndarray, parties: np.ndarray) -> NoInfluence | PullInfluence:

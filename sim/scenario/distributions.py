@@ -145,7 +145,8 @@ class Beta(_Dist):
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, u)
+        q = np.clip(u, 2.0**-53, 1 - 2.0**-53)  # betaincinv is unreliable at the extreme tails
+        return self.low + (self.high - self.low) * special.betaincinv(self.a, self.b, q)
 
 
 Dist = Annotated[Union[Normal, Uniform, Triangular, Beta], Field(discriminator="dist")]
