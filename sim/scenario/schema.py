@@ -73,15 +73,17 @@ class Strategy(Strict):
     1 - (t/T)^(1/beta): beta < 1 concedes late (Boulware), beta = 1 linearly, beta > 1 early (Conceder).
     """
 
-    kind: Literal["boulware", "linear", "conceder"] = Field(description="Concession family.")
+    kind: Literal["boulware", "linear", "conceder", "time_dependent"] = Field(
+        description="Concession family; time_dependent takes any beta (e.g. a distribution spanning 1)."
+    )
     beta: Param(0.01, 100.0) | None = Field(
-        None, description="Concession exponent; defaults: boulware 0.3, linear 1, conceder 3."
+        None, description="Concession exponent; defaults: boulware 0.3, linear 1, conceder 3, time_dependent 1."
     )
 
     @model_validator(mode="after")
     def _family(self) -> Strategy:
         if self.beta is None:
-            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0}[self.kind]
+            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0, "time_dependent": 1.0}[self.kind]
         lo, hi = self.beta.support() if is_random(self.beta) else (self.beta, self.beta)
         if self.kind == "boulware" and hi >= 1:
             raise ValueError("a boulware beta must stay below 1")
