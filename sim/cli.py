@@ -91,7 +91,7 @@ def run(
         folder / "manifest.json",
     )
     if not quiet:
-        render(summary, loaded.spec.name, out_console)
+        render(summary, loaded.spec.name, loaded.spec.question, out_console)
     out_console.print(f"results: {folder}")
 
 

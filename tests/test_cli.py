@@ -42,6 +42,8 @@ def test_run_writes_the_results_folder(baseline_result):
     agreement = summary["status"]["agreement"]
     assert agreement["low"] <= agreement["share"] <= agreement["high"]
     assert agreement["count"] == (runs["status"] == "agreement").sum()
+    assert summary["agreement_date"]["p10"] <= summary["agreement_date"]["median"] <= summary["agreement_date"]["p90"]
+    assert summary["agreement_date"]["p10"] > "2025-02-15"
     manifest = json.loads((baseline_result / "manifest.json").read_text())
     assert manifest["seed"] == 9 and manifest["runs"] == 400
     assert manifest["scenario"]["name"] == "russia_syria_baseline"

@@ -74,7 +74,7 @@ def test_a_deal_needs_every_party(baseline):
     results = pd.DataFrame(model.results())
     ended = results.set_index("run")
     votes = trace[trace["actor"].isin(baseline.parties())].drop_duplicates(["run", "round", "actor"])
-    all_yes = votes.groupby(["run", "round"])["accepted"].min().eq(1.0)
+    all_yes = votes.groupby(["run", "round"])["accepted"].all()
     for (run, round_), unanimous in all_yes.items():
         row = ended.loc[run]
         if unanimous:

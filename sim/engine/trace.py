@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -39,14 +40,18 @@ class TraceRecorder:
         )
 
     def columns(self) -> dict[str, np.ndarray]:
-        """The trace as columns, actors and issues by name, sorted by run, round, actor, issue."""
+        """The trace as columns sorted by run, round, actor, issue; actors and issues as categoricals
+        (names stored once, so a trace of millions of rows stays small)."""
         m = self.model
         if not self.chunks:
-            names = ("run", "round", "actor", "issue", "position", "offer", "proposer", "accepted")
-            return {name: np.array([]) for name in names}
+            dtypes = {"run": np.int64, "round": np.int32, "actor": np.int64, "issue": np.int64, "position": float,
+                      "offer": float, "proposer": bool, "accepted": float}  # fmt: skip
+            self.chunks.append({name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()})
         out = {key: np.concatenate([c[key] for c in self.chunks]) for key in self.chunks[0]}
         order = np.lexsort((out["issue"], out["actor"], out["round"], out["run"]))
         out = {key: value[order] for key, value in out.items()}
-        out["actor"] = np.array(m.layout.actors, dtype=object)[out["actor"]]
-        out["issue"] = np.array(m.layout.issues, dtype=object)[out["issue"]]
+        out["actor"] = pd.Categorical.from_codes(out["actor"], categories=list(m.layout.actors))
+        out["issue"] = pd.Categorical.from_codes(out["issue"], categories=list(m.layout.issues))
+        voted = out["accepted"]
+        out["accepted"] = pd.arrays.BooleanArray(voted == 1.0, np.isnan(voted))  # null: stakeholders do not vote
         return out

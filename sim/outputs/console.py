@@ -9,19 +9,22 @@ from rich.table import Table
 
 
 def _pct(entry: dict[str, float]) -> tuple[str, str]:
+    """Share and interval in percent, with more decimals where the interval is narrow near 0 or 1."""
     if entry["share"] is None or entry["share"] != entry["share"]:
         return "-", "-"
-    return f"{100 * entry['share']:.1f}%", f"{100 * entry['low']:.1f}-{100 * entry['high']:.1f}%"
+    digits = 2 if min(entry["high"], 1 - entry["low"]) < 0.01 else 1
+    return f"{100 * entry['share']:.{digits}f}%", f"{100 * entry['low']:.{digits}f}-{100 * entry['high']:.{digits}f}%"
 
 
 def _num(value: float) -> str:
     return "-" if value != value else f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
-def render(summary: dict[str, Any], title: str, console: Console) -> None:
-    """Print the outcome shares, walkouts, agreed terms, timing and indicators."""
+def render(summary: dict[str, Any], title: str, question: str, console: Console) -> None:
+    """Print the question, then the outcome shares, walkouts, agreed terms, timing and indicators."""
     n = summary["runs"]
-    status = Table(title=f"{title}: {n:,} runs", title_justify="left")
+    console.print(f"[bold]{title}[/]: {question}", highlight=False)
+    status = Table(title=f"Outcomes of {n:,} runs", title_justify="left")
     for column in ("outcome", "share", "95% interval", "runs"):
         status.add_column(column, justify="left" if column == "outcome" else "right")
     for name, entry in summary["status"].items():
@@ -42,6 +45,11 @@ def render(summary: dict[str, Any], title: str, console: Console) -> None:
     )
     terms.add_row("days to agreement", "days", _num(days["median"]), f"{_num(days['p10'])} - {_num(days['p90'])}")
     console.print(terms)
+    dates = summary["agreement_date"]
+    if dates["median"] is not None:
+        console.print(
+            f"Agreement dated {dates['median']} at the median ({dates['p10']} to {dates['p90']}, 10th-90th pct)"
+        )
 
     if summary["indicators"]:
         indicators = Table(title="Indicators", title_justify="left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -42,6 +43,14 @@ def spread(values: np.ndarray) -> dict[str, float | int]:
     return {"n": int(values.size), "median": float(median), "p10": float(p10), "p90": float(p90)}
 
 
+def _dates(spec: Scenario, days: dict[str, float | int]) -> dict[str, str | None]:
+    """Calendar dates (ISO) of the median and 10th/90th percentile days after ``spec.start_date``."""
+    return {
+        key: None if math.isnan(days[key]) else (spec.start_date + timedelta(days=round(days[key]))).isoformat()
+        for key in ("median", "p10", "p90")
+    }
+
+
 def summarise(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
     """Everything the run report shows, as plain JSON-ready data."""
     n = len(runs)
@@ -59,6 +68,7 @@ def summarise(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
         },
         "rounds_to_agreement": spread(rounds[agreed]),
         "days_to_agreement": spread(rounds[agreed] * spec.protocol.round_days),
+        "agreement_date": _dates(spec, spread(rounds[agreed] * spec.protocol.round_days)),
         "indicators": {
             name: {"label": outcome.label, **share(int(runs[name].sum()), n)} for name, outcome in spec.outcomes.items()
         },

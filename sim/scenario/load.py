@@ -138,20 +138,19 @@ def _merge_origins(base: Origins, override: Origins) -> Origins:
 
 def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins, list[Path]]:
     path = path.resolve()
-    if path in stack:
-        cycle = " -> ".join(p.name for p in [*stack, path])
-        raise ScenarioError([Problem(shown(stack[-1]), None, "extends", f"extends cycle: {cycle}")])
     data, origins = read_yaml(path)
     parent = data.pop("extends", None)
     if parent is None:
         return data, origins, [path]
     if not isinstance(parent, str):
         raise ScenarioError([locate(origins, ("extends",), "extends must be a file name", shown(path))])
-    parent_path = path.parent / parent
-    if not parent_path.exists():
-        raise ScenarioError(
-            [locate(origins, ("extends",), f"extended file not found: {shown(parent_path)}", shown(path))]
-        )
+    parent_path = (path.parent / parent).resolve()
+    if not parent_path.is_file():
+        what = "is a folder" if parent_path.is_dir() else "not found"
+        raise ScenarioError([locate(origins, ("extends",), f"extended file {what}: {shown(parent_path)}", shown(path))])
+    if parent_path in [*stack, path]:
+        cycle = " -> ".join(p.name for p in [*stack, path, parent_path])
+        raise ScenarioError([locate(origins, ("extends",), f"extends cycle: {cycle}", shown(path))])
     base, base_origins, files = _read_chain(parent_path, [*stack, path])
     return merge(base, data), _merge_origins(base_origins, origins), [*files, path]
 
