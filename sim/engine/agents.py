@@ -24,6 +24,7 @@ from sim.engine.bargaining import (
     reservation,
     utility,
 )
+from sim.engine.equilibrium import best_offer
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -37,6 +38,8 @@ class ActorAgent(mesa.Agent):
     def __init__(self, model: NegotiationModel, index: int, name: str):
         super().__init__(model)
         self.index, self.name = index, name
+        parties = list(model.layout.parties)
+        self.slot = parties.index(index) if index in parties else -1  # position among the parties
 
 
 class StakeholderAgent(ActorAgent):
@@ -55,6 +58,10 @@ class PartyAgent(ActorAgent):
         (the others held at their believed floors), after discounting one round; > 0 means leave."""
         m = self.model
         runs = np.flatnonzero(m.state.active)
+        if m.equilibrium is not None:  # leave when the equilibrium value of this round is below the option
+            value = m.equilibrium.at(m.round_index)[1][runs, self.slot]
+            m.walk_gap[runs, self.index] = m.own_now.outside[runs, self.index] - value
+            return
         others = m.other_parties(self.index)
         floors = m.public_now.outside[np.ix_(runs, others)] + m.state.belief_shift[runs, self.index][:, others]
         curve, accepts = self._trade_off(runs, others)
@@ -73,6 +80,13 @@ class PartyAgent(ActorAgent):
         m = self.model
         runs = np.flatnonzero(m.state.active & (m.proposer == self.index))
         if runs.size == 0:
+            return
+        if m.equilibrium is not None:  # offer each responder exactly its equilibrium threshold
+            play = m.equilibrium
+            needed = play.at(m.round_index)[0]
+            offer = best_offer(play.party_values(), self.slot, needed, m.layout.span)[0]
+            m.offer[runs] = offer[runs]
+            m.expected[runs] = True
             return
         others = m.other_parties(self.index)
         pub, own, j, t = m.public_now, m.own_now, self.index, m.round_index
@@ -95,14 +109,11 @@ class PartyAgent(ActorAgent):
         own, j, t = m.own_now, self.index, m.round_index
         runs = np.flatnonzero(m.state.active & (m.proposer != j))
         worth = utility(m.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span)
-        needed = reservation(
-            t,
-            m.layout.horizon,
-            own.patience[runs, j],
-            own.beta[runs, j],
-            own.outside[runs, j],
-            m.state.breakdown_risk[runs],
-        )
+        if m.equilibrium is not None:  # an offer at the threshold is accepted (up to rounding)
+            needed = m.equilibrium.at(t)[0][runs, self.slot] - 1e-9
+        else:
+            patience, beta, outside = own.patience[runs, j], own.beta[runs, j], own.outside[runs, j]
+            needed = reservation(t, m.layout.horizon, patience, beta, outside, m.state.breakdown_risk[runs])
         m.accepts[:, j] = m.proposer == j
         m.accepts[runs, j] = worth >= needed
 

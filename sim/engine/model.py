@@ -21,6 +21,7 @@ from sim.engine.bargaining import (
     STATUS_WALKOUT,
     utility,
 )
+from sim.engine.equilibrium import EquilibriumPlay
 from sim.engine.events import EventSchedule
 from sim.engine.random import RunStreams
 from sim.engine.state import BatchState, Layout, draw
@@ -64,6 +65,8 @@ class NegotiationModel(mesa.Model):
             agent_type(self, index, name)
         self.party_agents = self.agents.select(agent_type=PartyAgent)
         self.stakeholder_agents = self.agents.select(agent_type=StakeholderAgent)
+        playing_equilibrium = spec.actors[spec.parties()[0]].strategy.kind == "equilibrium"
+        self.equilibrium = EquilibriumPlay(self) if playing_equilibrium else None
         self.recorder = TraceRecorder(self) if trace else None
         self.retired: list[dict[str, np.ndarray]] = []
         self._refresh_values()
@@ -73,6 +76,8 @@ class NegotiationModel(mesa.Model):
         t = self.round_index
         self.events.fire(self.state, t)
         self._lobby()
+        if self.equilibrium is not None:
+            self.equilibrium.refresh(t)
         self.walk_gap[:] = 0.0
         self.party_agents.do("reconsider")
         self._settle_walkouts(t)
@@ -95,8 +100,9 @@ class NegotiationModel(mesa.Model):
         done, keep = np.flatnonzero(~self.state.active), np.flatnonzero(self.state.active)
         self.retired.append(self._columns(done))
         self.state = self.state.take(keep)
-        for holder in (self.events, self.streams, self.influence):
-            holder.take(keep)
+        for holder in (self.events, self.streams, self.influence, self.equilibrium):
+            if holder is not None:
+                holder.take(keep)
         self.run_ids = self.run_ids[keep]
         for name in ("proposer", "offer", "accepts", "expected", "walk_gap"):
             setattr(self, name, getattr(self, name)[keep])

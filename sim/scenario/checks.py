@@ -74,6 +74,9 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
             problems.append(
                 loaded.locate(("influence", "targets", index), f"'{target}' is not a party ({', '.join(parties)})")
             )
+    kinds = {spec.actors[p].strategy.kind == "equilibrium" for p in parties}
+    if len(kinds) > 1:
+        problems.append(loaded.locate(("actors",), "the equilibrium strategy assumes every party plays it"))
     first = spec.protocol.first_proposer
     if first is not None and first not in parties:
         problems.append(

@@ -67,23 +67,30 @@ class OutsideOption(Sourced):
 
 
 class Strategy(Strict):
-    """Time-dependent concession (Faratin, Sierra & Jennings 1998).
+    """How a party bargains.
 
-    The proposer's aspiration falls from 1 to its outside option over the horizon as
-    1 - (t/T)^(1/beta): beta < 1 concedes late (Boulware), beta = 1 linearly, beta > 1 early (Conceder).
+    Time-dependent concession (Faratin, Sierra & Jennings 1998): the proposer's aspiration falls from 1
+    to its outside option over the horizon as 1 - (t/T)^(1/beta): beta < 1 concedes late (Boulware),
+    beta = 1 linearly, beta > 1 early (Conceder). ``equilibrium``: complete-information stationary
+    subgame-perfect offers and responses (Rubinstein 1982 and its extensions; see sim.engine.equilibrium).
     """
 
-    kind: Literal["boulware", "linear", "conceder", "time_dependent"] = Field(
+    kind: Literal["boulware", "linear", "conceder", "time_dependent", "equilibrium"] = Field(
         description="Concession family; time_dependent takes any beta (e.g. a distribution spanning 1)."
     )
     beta: Param(0.01, 100.0) | None = Field(
         None, description="Concession exponent; defaults: boulware 0.3, linear 1, conceder 3, time_dependent 1."
     )
+    horizon: Literal["finite", "infinite"] = Field(
+        "finite",
+        description="equilibrium only: solve to protocol.horizon (the last proposer takes all) or as if "
+        "talks could go on for ever (stationary values).",
+    )
 
     @model_validator(mode="after")
     def _family(self) -> Strategy:
         if self.beta is None:
-            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0, "time_dependent": 1.0}[self.kind]
+            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0}.get(self.kind, 1.0)
         lo, hi = self.beta.support() if is_random(self.beta) else (self.beta, self.beta)
         if self.kind == "boulware" and hi >= 1:
             raise ValueError("a boulware beta must stay below 1")
@@ -91,6 +98,8 @@ class Strategy(Strict):
             raise ValueError("a conceder beta must stay above 1")
         if self.kind == "linear" and (lo, hi) != (1.0, 1.0):
             raise ValueError("a linear strategy has beta = 1")
+        if self.kind != "equilibrium" and "horizon" in self.model_fields_set:
+            raise ValueError("horizon applies to the equilibrium strategy only")
         return self
 
 

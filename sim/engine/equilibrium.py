@@ -1,0 +1,218 @@
+"""Complete-information equilibrium of alternating-offers bargaining, batched over runs.
+
+Stationary subgame-perfect offers (Rubinstein 1982; with outside options, Binmore, Shaked & Sutton
+1989; with breakdown risk, Binmore, Rubinstein & Wolinsky 1986; n parties under unanimity, Baron &
+Ferejohn 1989), found by backward induction over the rounds:
+
+* a responder j accepts at round t anything worth at least V_j(t) = max(o_j, d_j[(1 - q) W_j(t+1) + q o_j]),
+  its outside option or the discounted value of going on, where q is the breakdown risk and W_j(t+1)
+  its expected value at the start of the next round;
+* the proposer offers the package on its contract curve that gives every responder exactly V_j(t) and
+  keeps the rest, if that beats its own V_p(t); otherwise there is no deal that round;
+* W_j(t) averages over who is recognised at t.
+
+With a finite horizon T, W_j(T) = o_j (no deal: outside options), so the last proposer takes all. With
+an infinite horizon the values are the fixed point of a whole cycle of the proposer schedule, found by
+Newton's method. Every party is assumed to play this strategy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engine.bargaining import (
+    cheapest_acceptable,
+    contract_curve,
+    counterpart,
+    counterpart_utility,
+    package_at,
+    utility,
+)
+
+if TYPE_CHECKING:
+    from sim.engine.model import NegotiationModel
+
+PRECISION_STEPS = 52  # bisection steps: offers exact to about 2**-52 along the curve
+
+
+@dataclass
+class PartyValues:
+    """The parties' own values (run axis first): ideal (R, P, I), weight (normalised salience, R, P, I),
+    risk, patience and outside option (R, P), and the breakdown risk (R,)."""
+
+    ideal: np.ndarray
+    weight: np.ndarray
+    risk: np.ndarray
+    patience: np.ndarray
+    outside: np.ndarray
+    breakdown: np.ndarray
+
+
+def best_offer(values: PartyValues, proposer: int, needed: np.ndarray, span: np.ndarray):
+    """The package (R, I) proposer ``proposer`` (index among the parties) offers so that every other
+    party gets ``needed`` (R, P), whether that is possible, and every party's utility of it (R, P)."""
+    count = values.ideal.shape[1]
+    others = np.array([p for p in range(count) if p != proposer])
+    ideal, weight, risk = values.ideal[:, others], values.weight[:, others], values.risk[:, others]
+    target, others_weight = counterpart(ideal, weight)
+    curve = contract_curve(
+        values.ideal[:, proposer], values.weight[:, proposer], values.risk[:, proposer], target, others_weight,
+        risk.mean(axis=1), span,
+    )  # fmt: skip
+    want = needed[:, others]
+    if len(others) == 1:
+        accepts = lambda shares: counterpart_utility(curve, shares) >= want[:, 0]  # noqa: E731
+    else:
+        accepts = lambda shares: (  # noqa: E731
+            utility((curve.start + shares * curve.direction)[:, None, :], ideal, weight, risk, span) >= want
+        ).all(axis=1)
+    point, feasible = cheapest_acceptable(curve, accepts, iterations=PRECISION_STEPS)
+    package = package_at(curve, point)
+    worth = utility(package[:, None, :], values.ideal, values.weight, values.risk, span)
+    return package, feasible, worth
+
+
+def backward_step(values: PartyValues, going_on: np.ndarray, recognition: np.ndarray, span: np.ndarray):
+    """One round of backward induction: from next round's values W (R, P) and this round's recognition
+    probabilities (R, P), the thresholds V (R, P) and this round's values W (R, P)."""
+    q = values.breakdown[:, None]
+    threshold = np.maximum(values.outside, values.patience * ((1 - q) * going_on + q * values.outside))
+    value = np.zeros_like(threshold)
+    for proposer in range(recognition.shape[1]):
+        chance = recognition[:, proposer]
+        if not chance.any():
+            continue
+        _, feasible, worth = best_offer(values, proposer, threshold, span)
+        deal = feasible & (worth[:, proposer] >= threshold[:, proposer])
+        value += chance[:, None] * np.where(deal[:, None], worth, threshold)
+    return threshold, value
+
+
+def solve(
+    values: PartyValues, schedule: np.ndarray, span: np.ndarray, infinite: bool, tolerance: float = 1e-13
+) -> tuple[np.ndarray, np.ndarray]:
+    """Acceptance thresholds V and start-of-round values W, both (T, R, P), for a schedule of recognition
+    probabilities (T, R, P).
+
+    Finite: backward induction from W(T) = outside options. Infinite: the schedule repeats with its
+    shortest period forever, and the values at the end of a period are the fixed point of one period."""
+    rounds = len(schedule)
+    period = _period(schedule) if infinite else rounds
+    going_on = _stationary(values, schedule[:period], span, tolerance) if infinite else values.outside.copy()
+    threshold = np.empty((period, *values.outside.shape))
+    value = np.empty_like(threshold)
+    for t in range(period - 1, -1, -1):
+        threshold[t], value[t] = backward_step(values, going_on, schedule[t], span)
+        going_on = value[t]
+    index = np.arange(rounds) % period
+    return threshold[index], value[index]
+
+
+def _period(schedule: np.ndarray) -> int:
+    for period in range(1, len(schedule) + 1):
+        if all(np.array_equal(schedule[t], schedule[t % period]) for t in range(len(schedule))):
+            return period
+    return len(schedule)
+
+
+def _stationary(values: PartyValues, cycle: np.ndarray, span: np.ndarray, tolerance: float) -> np.ndarray:
+    """Fixed point W (R, P) of one cycle of backward induction, by Newton's method on W - F(W) with a
+    finite-difference Jacobian (the map is piecewise affine, so a few steps suffice), falling back to
+    plain iteration where a Newton step does not reduce the residual."""
+
+    def one_cycle(w: np.ndarray) -> np.ndarray:
+        for t in range(len(cycle) - 1, -1, -1):
+            w = backward_step(values, w, cycle[t], span)[1]
+        return w
+
+    w = values.outside.copy()
+    parties = w.shape[1]
+    step_size = 1e-7
+    for _ in range(200):
+        f = one_cycle(w)
+        residual = f - w
+        if np.abs(residual).max() <= tolerance:
+            return f
+        jacobian = np.stack(
+            [(one_cycle(w + step_size * np.eye(parties)[k]) - f) / step_size for k in range(parties)], 2
+        )
+        system = np.eye(parties)[None] - jacobian
+        solvable = np.abs(np.linalg.det(system)) > 1e-12
+        safe = np.where(solvable[:, None, None], system, np.eye(parties)[None])
+        newton = w + np.linalg.solve(safe, residual[:, :, None])[:, :, 0]
+        improves = np.abs(one_cycle(newton) - newton).max(axis=1) < np.abs(residual).max(axis=1)
+        w = np.where((solvable & improves)[:, None], newton, f)
+    return one_cycle(w)
+
+
+def division_shares(patience: np.ndarray, recognition: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unanimity division of a pie of 1 among n parties (Baron & Ferejohn 1989, closed rule): stationary
+    ex-ante values v (n,) with v_j = pi_j (1 - sum_{k != j} d_k v_k) + (1 - pi_j) d_j v_j, and what each
+    proposer keeps (n,), 1 - sum_{k != p} d_k v_k."""
+    n = len(patience)
+    a = np.zeros((n, n))
+    for j in range(n):
+        for k in range(n):
+            a[j, k] = recognition[j] * patience[k] if k != j else 1 - (1 - recognition[j]) * patience[j]
+    ex_ante = np.linalg.solve(a, recognition.astype(float))
+    offered = patience * ex_ante
+    return ex_ante, 1 - (offered.sum() - offered)
+
+
+class EquilibriumPlay:
+    """The equilibrium thresholds and values of a batch, kept current as a run unfolds.
+
+    Solved at round 0 for the rounds to come; solved again each round from the current values when
+    events or influence can change them (the parties do not anticipate shocks)."""
+
+    def __init__(self, model: NegotiationModel):
+        self.model = model
+        spec = model.spec
+        self.infinite = any(spec.actors[p].strategy.horizon == "infinite" for p in spec.parties())
+        self.dynamic = bool(spec.events) or spec.influence.model != "none"
+        self.threshold: np.ndarray | None = None  # (T - start, R, P)
+        self.value: np.ndarray | None = None
+        self.start = 0
+
+    def party_values(self) -> PartyValues:
+        m, p = self.model, self.model.layout.parties
+        own = m.own_now
+        return PartyValues(
+            own.ideal[:, p], m.own_weight[:, p], own.risk[:, p], own.patience[:, p], own.outside[:, p],
+            m.state.breakdown_risk,
+        )  # fmt: skip
+
+    def schedule(self, start: int) -> np.ndarray:
+        """Recognition probabilities (T - start, R, P) of the parties in each remaining round."""
+        m = self.model
+        parties, rounds, runs = m.layout.parties, m.layout.horizon, len(m.run_ids)
+        out = np.zeros((rounds - start, runs, len(parties)))
+        protocol = m.spec.protocol.proposer
+        for t in range(start, rounds):
+            if protocol == "capability":
+                weight = m.own_now.capability[:, parties]
+                total = weight.sum(axis=1, keepdims=True)
+                out[t - start] = np.where(total > 0, weight / np.where(total > 0, total, 1), 1 / len(parties))
+            else:
+                turn = m.layout.first_proposer + (t if protocol == "alternating" else 0)
+                out[t - start, :, turn % len(parties)] = 1.0
+        return out
+
+    def refresh(self, round_: int) -> None:
+        """Solve (again) from ``round_`` if nothing is solved yet or the values may have moved."""
+        if self.threshold is None or self.dynamic:
+            self.start = round_
+            span = self.model.layout.span
+            self.threshold, self.value = solve(self.party_values(), self.schedule(round_), span, self.infinite)
+
+    def take(self, rows: np.ndarray) -> None:
+        """Keep only the batch rows ``rows``."""
+        if self.threshold is not None:
+            self.threshold, self.value = self.threshold[:, rows], self.value[:, rows]
+
+    def at(self, round_: int) -> tuple[np.ndarray, np.ndarray]:
+        """Thresholds V and values W (R, P) of round ``round_``."""
+        return self.threshold[round_ - self.start], self.value[round_ - self.start]
