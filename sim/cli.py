@@ -19,7 +19,14 @@ from rich.text import Text
 
 from sim.experiments.ensemble import DEFAULT_CHUNK, run_ensemble
 from sim.outputs.console import render
-from sim.outputs.store import OutputError, create_results_dir, manifest, write_json, write_table
+from sim.outputs.store import (
+    OutputError,
+    check_new_folder,
+    create_results_dir,
+    manifest,
+    write_json,
+    write_table,
+)
 from sim.outputs.summary import summarise
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
@@ -59,7 +66,7 @@ def run(
 ) -> None:
     """Run a scenario many times and report outcome distributions."""
     loaded = load_scenario(scenario, overrides or [])
-    folder = create_results_dir(out, loaded.spec.name)
+    check_new_folder(out)  # fail before simulating; the folder itself is made only once results exist
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -74,6 +81,7 @@ def run(
             loaded.spec, runs, seed, chunk_size, trace, on_progress=lambda k: progress.advance(task, k)
         )
     summary = summarise(loaded.spec, ensemble.runs)
+    folder = create_results_dir(out, loaded.spec.name)
     write_table(ensemble.runs, folder / "runs.parquet")
     if ensemble.trace is not None:
         write_table(ensemble.trace, folder / "trace.parquet")

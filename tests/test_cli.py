@@ -62,6 +62,21 @@ def test_same_command_same_bytes(baseline_result, tmp_path):
         assert (again / name).read_bytes() == (baseline_result / name).read_bytes(), name
 
 
+def test_same_bytes_whatever_the_chunking_when_runs_walk_out(tmp_path):
+    import yaml
+    from test_engine import walkout_prone
+
+    (tmp_path / "seed.txt").write_text("Alpha wants the port. Beta wants money.\n")
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(walkout_prone()))
+    for chunk in ("600", "7"):
+        done = basing("run", "toy.yaml", "-n", "600", "-q", "--chunk-size", chunk, "--out", chunk, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    runs = pd.read_parquet(tmp_path / "7" / "runs.parquet")
+    assert (runs["status"] == "walkout").any() and not (runs["status"] == "walkout").all()
+    for name in ("runs.parquet", "summary.json"):
+        assert (tmp_path / "600" / name).read_bytes() == (tmp_path / "7" / name).read_bytes(), name
+
+
 def test_existing_folder_is_never_overwritten(baseline_result):
     before = (baseline_result / "runs.parquet").read_bytes()
     done = basing("run", str(BASELINE), "--runs", "10", "--out", str(baseline_result))
@@ -98,7 +113,8 @@ def test_set_override_reaches_the_manifest(tmp_path):
     ("args", "fragment"),
     [
         (["run", "BASELINE", "--runs", "0"], "--runs"),
-        (["run", "BASELINE", "--set", "actors.russia.patiense=0.9"], "did you mean 'actors.russia.patience'"),
+        (["run", "BASELINE", "--set", "actors.russia.patiense=0.9"], "--set: actors.russia.patiense: unknown key"),
+        (["run", "BASELINE", "--set", "actors.rusia.patience=0.9"], "did you mean 'actors.russia'"),
         (["run", "missing.yaml"], "missing.yaml: file not found"),
         (["validate", "BAD"], "bad.yaml:4: actors.russia.patiense: unknown key 'patiense'; did you mean 'patience'?"),
     ],

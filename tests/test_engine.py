@@ -9,8 +9,11 @@ from conftest import BASELINE, two_party
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.engine.bargaining import reservation, utility
 from sim.engine.model import NegotiationModel, simulate
+from sim.engine.state import Layout, actor_arrays
 from sim.experiments.ensemble import run_chunk, run_ensemble
+from sim.numerics import normalised
 from sim.scenario.load import load_scenario
 
 
@@ -60,6 +63,26 @@ def test_run_k_is_the_same_in_any_chunking(baseline):
     )
 
 
+def walkout_prone() -> dict:
+    """The small scenario with outside options that sometimes beat any deal: runs end every which way."""
+    data = two_party()
+    for name in ("alpha", "beta"):
+        data["actors"][name]["outside_option"]["value"] = {"dist": "triangular", "low": 0.1, "mode": 0.3, "high": 0.95}
+    data["protocol"]["breakdown_risk"] = 0.02
+    return data
+
+
+def test_chunking_with_every_kind_of_ending(write_scenario):
+    spec = load_scenario(write_scenario(walkout_prone())).spec
+    whole = run_ensemble(spec, 900, seed=3, chunk_size=900).runs
+    assert {"agreement", "walkout", "breakdown"} <= set(whole["status"])
+    for chunk in (7, 450):
+        pd.testing.assert_frame_equal(whole, run_ensemble(spec, 900, seed=3, chunk_size=chunk).runs, check_exact=True)
+    for run in (0, 451, 899):
+        alone = run_chunk(spec, np.array([run]), seed=3).runs
+        pd.testing.assert_frame_equal(alone, whole.iloc[[run]].reset_index(drop=True), check_exact=True)
+
+
 def test_seed_changes_results_and_repeats_exactly(baseline):
     first = run_ensemble(baseline, 300, seed=1).runs
     again = run_ensemble(baseline, 300, seed=1).runs
@@ -68,24 +91,50 @@ def test_seed_changes_results_and_repeats_exactly(baseline):
     assert not first.equals(other)
 
 
-def test_a_deal_needs_every_party(baseline):
-    model = simulate(baseline, np.arange(200), seed=3, trace=True)
-    trace = pd.DataFrame(model.recorder.columns())
-    results = pd.DataFrame(model.results())
-    ended = results.set_index("run")
-    votes = trace[trace["actor"].isin(baseline.parties())].drop_duplicates(["run", "round", "actor"])
-    all_yes = votes.groupby(["run", "round"])["accepted"].all()
-    for (run, round_), unanimous in all_yes.items():
-        row = ended.loc[run]
-        if unanimous:
-            assert row["status"] == "agreement" and row["round"] == round_, (run, round_)
-        else:
-            assert not (row["status"] == "agreement" and row["round"] == round_), (run, round_)
-    agreed = ended[ended["status"] == "agreement"]
-    offers = trace.drop_duplicates(["run", "round", "issue"]).set_index(["run", "round", "issue"])["offer"]
-    for run, row in agreed.head(20).iterrows():
-        for issue in baseline.issues:
-            assert offers[(run, row["round"], issue)] == row[f"term_{issue}"]
+def _three_parties(proposer: str = "alternating") -> dict:
+    data = two_party(influence={"model": "none"})
+    data["actors"]["delta"] = {
+        "label": "Delta",
+        "role": "party",
+        "capability": 0.3,
+        "patience": 0.97,
+        "risk": 0.2,
+        "outside_option": {"value": {"dist": "uniform", "low": 0.2, "high": 0.8}, "label": "abroad"},
+        "preferences": {"port": {"ideal": 50, "salience": 0.5}, "money": {"ideal": 5, "salience": 0.5}},
+        "strategy": {"kind": "conceder"},
+    }
+    data["protocol"]["proposer"] = proposer
+    return data
+
+
+def test_a_deal_needs_every_party(write_scenario):
+    # Recompute, from the drawn values alone, each responder's utility of the agreed terms and the least
+    # it accepts in the round of agreement: every responder, not just a majority, must be satisfied.
+    spec = load_scenario(write_scenario(_three_parties())).spec
+    run_ids = np.arange(400)
+    runs = pd.DataFrame(simulate(spec, run_ids, 2).results())
+    layout = Layout.of(spec)
+    own = actor_arrays(spec, layout, run_ids, 2)
+    agreed = (runs["status"] == "agreement").to_numpy()
+    assert agreed.sum() > 20
+    terms = runs[[f"term_{i}" for i in layout.issues]].to_numpy()
+    weight = normalised(own.salience)
+    rounds = runs["round"].to_numpy() - 1
+    proposer = layout.parties[rounds % len(layout.parties)]  # alternating, first party first
+    for a in layout.parties:
+        worth = utility(terms, own.ideal[:, a], weight[:, a], own.risk[:, a], layout.span)
+        needed = reservation(rounds, layout.horizon, own.patience[:, a], own.beta[:, a], own.outside[:, a], 0.0)
+        responding = agreed & (proposer != a)
+        assert responding.any()
+        assert np.all(worth[responding] >= needed[responding]), layout.actors[a]
+
+
+def test_capability_recognition_follows_capability(write_scenario):
+    spec = load_scenario(write_scenario(_three_parties("capability"))).spec
+    model = NegotiationModel(spec, np.arange(6000), 0)
+    model.step()
+    share = np.bincount(model.proposer, minlength=4)[[0, 1, 3]] / 6000
+    np.testing.assert_allclose(share, np.array([0.6, 0.4, 0.3]) / 1.3, atol=0.02)
 
 
 def test_stakeholders_never_vote_and_positions_stay_in_range(baseline):
@@ -138,12 +187,21 @@ def test_an_actor_with_a_better_outside_option_walks_out(write_scenario):
 
 
 def test_the_horizon_ends_talks_without_a_deal(write_scenario):
-    data = _one_issue(0.3, 0.3, horizon=3)
-    for name in ("alpha", "beta"):  # both hold out: no aspiration falls far enough in three rounds
-        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+    # Both believe the other's outside option is low (mean 1/3) but in some runs both are in fact
+    # 0.55-0.65: no package pleases both, yet each still expects a deal worth ~0.67, so nobody walks
+    # out and the talks run out of time.
+    data = _one_issue(0.3, 0.3, horizon=3, belief_step=0.0)
+    for name in ("alpha", "beta"):
+        data["actors"][name]["outside_option"]["value"] = {"dist": "triangular", "low": 0, "mode": 0, "high": 1}
+        data["actors"][name]["patience"] = 1.0
     spec = load_scenario(write_scenario(data)).spec
-    runs = pd.DataFrame(simulate(spec, np.arange(20), 0).results())
-    assert (runs["status"] == "no_deal").all() and (runs["round"] == 3).all()
+    runs = pd.DataFrame(simulate(spec, np.arange(3000), 0).results())
+    layout = Layout.of(spec)
+    outside = actor_arrays(spec, layout, np.arange(3000), 0).outside[:, layout.parties]  # each run's own draws
+    stuck = ((outside > 0.55) & (outside < 0.65)).all(axis=1)
+    assert stuck.sum() >= 3
+    assert (runs.loc[stuck, "status"] == "no_deal").all() and (runs.loc[stuck, "round"] == 3).all()
+    assert (runs["status"] == "agreement").any()
 
 
 def test_breakdown_risk_ends_talks_geometrically(write_scenario):
@@ -178,7 +236,7 @@ def test_fixed_round_event_changes_the_actor(write_scenario):
     data["events"] = {
         "offer_elsewhere": {
             "label": "Beta gets a better offer",
-            "round": 2,
+            "round": 3,
             "effects": [{"field": "actors.beta.outside_option.value", "op": "set", "value": 0.99}],
         }
     }
@@ -193,7 +251,7 @@ def test_temporary_effects_expire(write_scenario):
     data["events"] = {
         "pressure": {
             "label": "Pressure on Alpha",
-            "round": 0,
+            "round": 1,
             "effects": [{"field": "actors.alpha.preferences.port.ideal", "op": "set", "value": 40, "rounds": 2}],
         }
     }
@@ -226,4 +284,41 @@ def test_agents_are_mesa_agents(baseline):
     model = NegotiationModel(baseline, np.arange(3), 0)
     assert len(model.agents) == len(baseline.actors)
     assert [a.name for a in model.party_agents] == baseline.parties()
-    assert model.rng is not None
+    assert all(hasattr(a, "lobby") for a in model.stakeholder_agents)
+    model.step()
+    model.step()
+    assert model.steps == 2 and model.round_index == 2
+
+
+def test_hazards_fire_at_their_rate_and_once_unless_repeating(write_scenario):
+    data = _one_issue(0.3, 0.3, horizon=6)
+    for name in ("alpha", "beta"):  # both hold out to the last round, so every run lasts six rounds
+        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+    data["events"] = {
+        "once": {"label": "Once", "hazard": 0.5,
+                 "effects": [{"field": "actors.beta.preferences.port.ideal", "op": "add", "value": 5}]},
+    }  # fmt: skip
+    spec = load_scenario(write_scenario(data)).spec
+    trace = pd.DataFrame(simulate(spec, np.arange(2000), 0, trace=True).recorder.columns())
+    beta = trace[trace["actor"] == "beta"].pivot(index="run", columns="round", values="position")
+    for k in range(1, 6):
+        assert abs((beta[k] == 5).mean() - (1 - 0.5**k)) < 0.04, k  # fired once by round k
+    assert set(np.unique(beta.to_numpy())) <= {0.0, 5.0}  # never twice
+
+
+def test_repeated_temporary_effects_extend_but_do_not_stack(write_scenario):
+    data = _one_issue(0.3, 0.3, horizon=6)
+    for name in ("alpha", "beta"):
+        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+    data["events"] = {
+        "every_round": {"label": "Every round", "hazard": 1.0, "repeat": True,
+                        "effects": [{"field": "actors.alpha.preferences.port.ideal", "op": "multiply", "value": 0.5,
+                                     "rounds": 2}]},
+    }  # fmt: skip
+    spec = load_scenario(write_scenario(data)).spec
+    model = NegotiationModel(spec, np.arange(5), 0, trace=True)
+    for _ in range(4):
+        model.step()
+        assert np.all(model.own_now.ideal[:, 0, 0] == 50.0)  # base 100 halved once, not again and again
+        assert np.all(model.public_now.ideal[:, 0, 0] == 50.0)  # others see the shock too
+        assert np.all(model.state.own.ideal[:, 0, 0] == 100.0)  # the base value is untouched

@@ -91,6 +91,45 @@ BAD = [
     (("outcomes", "deal", "terms"), {"harbour": {"min": 1}}, "outcomes.deal.terms.harbour", "unknown issue"),
     (("actors", "alpha", "role"), "observer", "actors.alpha.role", "party"),
     (("seed",), "missing.txt", "seed", "file not found"),
+    (("outcomes", "status"), {"label": "S", "status": ["agreement"]}, "outcomes.status", "name taken"),
+    (("outcomes", "term_port"), {"label": "T"}, "outcomes.term_port", "name taken"),
+    (("protocol", "round_days"), {"dist": "uniform", "low": 1, "high": 2}, "protocol.round_days", "not allowed"),
+    (("protocol", "horizon"), "3", "protocol.horizon", "valid integer"),
+    (("actors", "alpha", "preferences", "port", "ideal"), True, "actors.alpha.preferences.port.ideal", "number"),
+    (("actors", "gamma", "capability"), float("inf"), "actors.gamma.capability", "finite"),
+    (("issues", "port", "range"), [0, float("inf")], "issues.port.range", "finite"),
+    (("influence",), {"model": "pull", "targets": []}, "influence.targets", "at least 1"),
+    (
+        ("events",),
+        {"e": {"label": "E", "round": 30, "effects": [{"field": "actors.alpha.risk", "op": "set", "value": 0}]}},
+        "events.e.round",
+        "never fires",
+    ),
+    (
+        ("events",),
+        {
+            "e": {
+                "label": "E",
+                "round": 2,
+                "repeat": True,
+                "effects": [{"field": "actors.alpha.risk", "op": "set", "value": 0}],
+            }
+        },
+        "events.e",
+        "'repeat' applies",
+    ),
+    (
+        ("events",),
+        {
+            "e": {
+                "label": "E",
+                "round": 2,
+                "effects": [{"field": "actors.alpha.preferences.harbour.ideal", "op": "set", "value": 0}],
+            }
+        },
+        "events.e.effects[0].field",
+        "unknown issue 'harbour'",
+    ),
     (("actors", "alpha", "preferences", "port", "source"), "Alpha wants a fleet.", "source", "quote not found"),
 ]
 
@@ -142,6 +181,15 @@ def test_extends_merges_and_null_deletes(write_scenario):
     assert spec.actors["alpha"].patience == 0.98
 
 
+def test_errors_in_an_extended_file_name_that_file(write_scenario):
+    data = two_party()
+    data["actors"]["beta"]["source"] = "Beta wants war."
+    write_scenario(data, "base.yaml")
+    child = write_scenario("extends: base.yaml\nactors:\n  alpha:\n    capability: 0.2\n", "child.yaml")
+    (problem,) = problems_of(child)
+    assert re.search(r"base\.yaml:\d+: actors\.beta\.source: quote not found", problem), problem
+
+
 def test_extends_cycle_and_missing_parent(write_scenario):
     write_scenario("extends: b.yaml\nname: a\n", "a.yaml")
     b = write_scenario("extends: a.yaml\nname: b\n", "b.yaml")
@@ -162,9 +210,15 @@ def test_set_overrides(write_scenario):
     assert spec.actors["alpha"].capability == 0.25 and spec.protocol.horizon == 7
     spec = load_scenario(scenario, ["actors.alpha.patience={dist: uniform, low: 0.9, high: 0.99}"]).spec
     assert spec.actors["alpha"].patience.mean() == pytest.approx(0.945)
-    assert "did you mean 'actors.alpha.capability'" in problems_of(scenario, ["actors.alpha.capabilty=1"])[0]
+    typo = problems_of(scenario, ["actors.alpha.capabilty=1"])[0]
+    assert typo == "--set: actors.alpha.capabilty: unknown key 'capabilty'; did you mean 'capability'?"
     assert "no such path" in problems_of(scenario, ["actors.zeta.capability=1"])[0]
     assert "dotted.path=value" in problems_of(scenario, ["protocol.horizon"])[0]
+    # defaulted fields, number keys and new top-level sections can be set too
+    spec = load_scenario(scenario, ["protocol.belief_step=0.1", "issues.port.points.0=closed"]).spec
+    assert spec.protocol.belief_step == 0.1 and spec.issues["port"].points[0] == "closed"
+    assert "invalid value" in problems_of(scenario, ["protocol.horizon=[1"])[0]
+    assert "\n" not in problems_of(scenario, ["protocol.horizon=[1"])[0]
     assert problems_of(scenario, ["protocol.horizon=0"])[0].startswith("--set: protocol.horizon:")
 
 

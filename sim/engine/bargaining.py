@@ -30,14 +30,6 @@ def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
     return distance - risk * distance * (1.0 - distance)
 
 
-def loss_inverse(value: np.ndarray, risk: np.ndarray) -> np.ndarray:
-    """The distance z in [0, 1] with loss(z, r) = value, for value in [0, 1] (stable root of r z^2 + (1-r) z = c)."""
-    slope = 1.0 - risk
-    root = np.sqrt(slope * slope + 4.0 * risk * value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(value > 0, 2.0 * value / (slope + root), 0.0)
-
-
 def utility(
     package: np.ndarray, ideal: np.ndarray, weight: np.ndarray, risk: np.ndarray, span: np.ndarray
 ) -> np.ndarray:
@@ -55,10 +47,11 @@ def utility(
 
 
 def aspiration(round_: int | np.ndarray, horizon: int, beta: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """Time-dependent aspiration, 0-1: 1 at round 0 falling to ``floor`` at the horizon.
+    """Time-dependent aspiration, 0-1: 1 in the first round (index 0), falling to ``floor`` in the last
+    round played (index horizon - 1) and staying there.
 
     beta < 1 concedes late (Boulware), 1 linearly, > 1 early (Conceder)."""
-    progress = np.clip(np.asarray(round_, dtype=float) / horizon, 0.0, 1.0)
+    progress = np.clip(np.asarray(round_, dtype=float) / max(horizon - 1, 1), 0.0, 1.0)
     return floor + (1.0 - floor) * (1.0 - progress ** (1.0 / beta))
 
 

@@ -78,7 +78,8 @@ class EventSchedule:
         events = list(spec.events.items())
         self.names = tuple(name for name, _ in events)
         self.seed, self.runs = seed, runs
-        self.fixed_round = np.array([-1 if ev.round is None else ev.round for _, ev in events], dtype=int)
+        # 0-based round index at which fixed events fire (the scenario counts rounds from 1)
+        self.fixed_round = np.array([-1 if ev.round is None else ev.round - 1 for _, ev in events], dtype=int)
         self.repeat = np.array([ev.repeat for _, ev in events], dtype=bool)
         self.hazard = np.zeros((len(runs), len(events)))
         for e, (name, event) in enumerate(events):

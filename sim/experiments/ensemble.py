@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.engine.bargaining import STATUS_NAMES
 from sim.engine.model import NegotiationModel
 from sim.outputs.indicators import add_indicators
 from sim.scenario.schema import Scenario
@@ -46,7 +47,11 @@ def run_chunk(
         finished = now
     if on_progress is not None and finished < len(run_ids):
         on_progress(len(run_ids) - finished)
-    runs = add_indicators(spec.outcomes, pd.DataFrame(model.results()))
+    columns = model.results()
+    # Fixed categories, so every chunk (with walkouts or without) has the same column types and bytes.
+    columns["status"] = pd.Categorical(columns["status"], categories=STATUS_NAMES[1:])
+    columns["walkout_actor"] = pd.Categorical(columns["walkout_actor"], categories=spec.parties())
+    runs = add_indicators(spec.outcomes, pd.DataFrame(columns))
     traced = pd.DataFrame(model.recorder.columns()) if model.recorder is not None else None
     return Ensemble(runs, traced)
 

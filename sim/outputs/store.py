@@ -32,6 +32,17 @@ def utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def check_new_folder(out: Path | None) -> None:
+    """Fail early if ``out`` is given and exists, or its parent cannot hold a new folder."""
+    if out is None:
+        return
+    if out.exists():
+        raise OutputError(f"{out}: already exists; results are never overwritten (choose another --out)")
+    parent = next((p for p in out.absolute().parents if p.exists()), None)
+    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise OutputError(f"{out}: cannot create a folder there")
+
+
 def create_results_dir(out: Path | None, name: str, base: Path = Path("results")) -> Path:
     """Make a new, empty results folder: ``out`` if given (it must not exist), else
     ``base/<name>-<UTC timestamp>`` with a numeric suffix if that name is taken."""

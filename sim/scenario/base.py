@@ -11,7 +11,8 @@ from pydantic_core import PydanticCustomError
 class Strict(BaseModel):
     """Base of every scenario model: unknown keys are an error with a 'did you mean' hint."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # strict: no quiet coercion ('3' or true for a number); no infinities or NaN anywhere.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

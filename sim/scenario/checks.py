@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.scenario.distributions import is_random
+from sim.scenario.paths import Index
 
 if TYPE_CHECKING:
     from sim.scenario.errors import Problem
@@ -12,12 +13,12 @@ if TYPE_CHECKING:
 
 #: Actor fields an event may change, with their admissible bounds (None: the issue's range).
 EFFECT_FIELDS: dict[str, tuple[float, float] | None] = {
-    "capability": (0.0, float("inf")),
+    "capability": (0.0, 1e12),  # finite caps: repeated multiplications must not overflow
     "patience": (0.0, 1.0),
     "risk": (-1.0, 1.0),
     "outside_option.value": (0.0, 1.0),
     "ideal": None,
-    "salience": (0.0, float("inf")),
+    "salience": (0.0, 1e12),
 }
 
 
@@ -72,7 +73,9 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
     for index, target in enumerate(getattr(spec.influence, "targets", None) or []):
         if target not in parties:
             problems.append(
-                loaded.locate(("influence", "targets", index), f"'{target}' is not a party ({', '.join(parties)})")
+                loaded.locate(
+                    ("influence", "targets", Index(index)), f"'{target}' is not a party ({', '.join(parties)})"
+                )
             )
     kinds = {spec.actors[p].strategy.kind == "equilibrium" for p in parties}
     if len(kinds) > 1:
@@ -83,8 +86,11 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
             loaded.locate(("protocol", "first_proposer"), f"'{first}' is not a party ({', '.join(parties)})")
         )
     for event_name, event in spec.events.items():
+        if event.round is not None and event.round > spec.protocol.horizon:
+            message = f"round {event.round} is after the horizon ({spec.protocol.horizon} rounds): it never fires"
+            problems.append(loaded.locate(("events", event_name, "round"), message))
         for index, effect in enumerate(event.effects):
-            path = ("events", event_name, "effects", index, "field")
+            path = ("events", event_name, "effects", Index(index), "field")
             try:
                 actor, field, issue = parse_effect_field(effect.field)
             except ValueError as exc:
@@ -92,6 +98,9 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
                 continue
             if actor not in spec.actors:
                 problems.append(loaded.locate(path, f"unknown actor '{actor}' (actors: {', '.join(spec.actors)})"))
+                continue
+            if issue is not None and issue not in spec.issues:
+                problems.append(loaded.locate(path, f"unknown issue '{issue}' (issues: {', '.join(spec.issues)})"))
                 continue
             if issue is not None and issue not in spec.actors[actor].preferences:
                 problems.append(loaded.locate(path, f"actor '{actor}' has no preference on issue '{issue}'"))
@@ -101,7 +110,10 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
                 problems.append(
                     loaded.locate(path[:-1] + ("value",), f"{effect.value} lies outside [{bounds[0]}, {bounds[1]}]")
                 )
+    reserved = {"run", "status", "walkout_actor", "round"}
     for outcome_name, outcome in spec.outcomes.items():
+        if outcome_name in reserved or outcome_name.startswith(("term_", "utility_")):
+            problems.append(loaded.locate(("outcomes", outcome_name), "name taken by a results column; choose another"))
         for issue_name in outcome.terms:
             if issue_name not in spec.issues:
                 problems.append(loaded.locate(("outcomes", outcome_name, "terms", issue_name), "unknown issue"))

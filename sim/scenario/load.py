@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.paths import Index, dotted
 from sim.scenario.schema import Scenario
 
 Key = tuple[Any, ...]
@@ -42,14 +43,6 @@ class LoadedScenario:
         origin = self.origins.get((key,), (str(self.path), 0))[0]
         base = Path(origin).resolve().parent if origin != "--set" else Path.cwd()
         return (base / value).resolve()
-
-
-def dotted(path: Key) -> str:
-    """('actors', 'russia', 'patience') -> 'actors.russia.patience'; list indices as [i]."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def locate(origins: Origins, path: Key, message: str, default_file: str) -> Problem:
@@ -78,7 +71,7 @@ def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problem
             origins[path + (key,)] = (file, line)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _walk_nodes(item, path + (index,), file, origins, problems)
+            _walk_nodes(item, path + (Index(index),), file, origins, problems)
 
 
 def shown(path: Path) -> str:
@@ -129,11 +122,26 @@ def merge(base: dict, override: dict) -> dict:
     return out
 
 
-def _merge_origins(base: Origins, override: Origins) -> Origins:
-    replaced = {key for key in override if key}
-    kept = {k: v for k, v in base.items() if not any(k[: len(r)] == r for r in replaced if len(r) <= len(k))}
-    kept.update({k: v for k, v in override.items() if k})
-    return kept
+def _merge_origins(base_data: dict, base: Origins, override: Origins, data: dict) -> Origins:
+    """Origins of ``merge(base_data, data)``: a value the override replaces or deletes takes the
+    override's locations along with everything below it; a mapping that merges into a base mapping
+    keeps the base's locations for the keys the override does not mention."""
+    merged = dict(base)
+
+    def walk(base_node: dict, node: dict, prefix: Key) -> None:
+        for key, value in node.items():
+            path = (*prefix, key)
+            if isinstance(value, dict) and isinstance(base_node.get(key), dict):
+                merged[path] = override[path]
+                walk(base_node[key], value, path)
+                continue
+            for old in [k for k in merged if k[: len(path)] == path]:
+                del merged[old]
+            if value is not None:
+                merged.update({k: v for k, v in override.items() if k[: len(path)] == path})
+
+    walk(base_data, data, ())
+    return merged
 
 
 def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins, list[Path]]:
@@ -152,52 +160,83 @@ def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins,
         cycle = " -> ".join(p.name for p in [*stack, path, parent_path])
         raise ScenarioError([locate(origins, ("extends",), f"extends cycle: {cycle}", shown(path))])
     base, base_origins, files = _read_chain(parent_path, [*stack, path])
-    return merge(base, data), _merge_origins(base_origins, origins), [*files, path]
+    return merge(base, data), _merge_origins(base, base_origins, origins, data), [*files, path]
+
+
+def _key_in(node: dict, key: str) -> Any:
+    """The key of ``node`` that the text ``key`` names: itself, or the number it spells (points: {0: ...})."""
+    if key in node:
+        return key
+    try:
+        number = yaml.safe_load(key)
+    except yaml.YAMLError:
+        return None
+    return number if isinstance(number, (int, float)) and number in node else None
 
 
 def apply_set(data: dict, origins: Origins, assignment: str) -> None:
-    """Apply one ``dotted.path=value`` override in place; the path must already exist."""
+    """Apply one ``dotted.path=value`` override in place. Every part of the path but the last must
+    exist (a top-level section may be created); the last may be new, and the schema then judges it."""
     if "=" not in assignment:
         raise ScenarioError([Problem("--set", None, assignment, "expected dotted.path=value")])
     raw_path, raw_value = assignment.split("=", 1)
-    keys = tuple(raw_path.strip().split("."))
+    parts = raw_path.strip().split(".")
+    keys: list[Any] = []
     node: Any = data
-    for depth, key in enumerate(keys):
-        if not isinstance(node, dict) or key not in node:
-            known = sorted(node) if isinstance(node, dict) else []
-            close = difflib.get_close_matches(key, [str(k) for k in known], n=1)
-            hint = f"; did you mean '{dotted(keys[:depth] + (close[0],))}'?" if close else ""
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if not isinstance(node, dict):
+            raise ScenarioError([Problem("--set", None, raw_path, f"{dotted(tuple(keys))} holds no named values")])
+        key = _key_in(node, part)
+        if key is None and (last or (depth == 0 and part in Scenario.model_fields)):
+            key = part
+            if not last:
+                node[key] = {}
+        if key is None:
+            close = difflib.get_close_matches(part, [str(k) for k in node], n=1)
+            hint = f"; did you mean '{dotted((*keys, close[0]))}'?" if close else ""
             raise ScenarioError([Problem("--set", None, raw_path, f"no such path in the scenario{hint}")])
-        if depth < len(keys) - 1:
+        keys.append(key)
+        if not last:
             node = node[key]
     try:
         value = yaml.safe_load(raw_value)
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem("--set", None, raw_path, f"invalid value: {exc}")]) from None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError([Problem("--set", None, raw_path, f"invalid value: {reason}")]) from None
     node[keys[-1]] = value
-    for key in [k for k in origins if k[: len(keys)] == keys]:
-        del origins[key]
-    origins[keys] = ("--set", 0)
+    path = tuple(keys)
+    for old in [k for k in origins if k[: len(path)] == path]:
+        del origins[old]
+    origins[path] = ("--set", 0)
+
+
+def _data_path(loc: tuple, data: dict, missing: bool) -> tuple[Key, Any]:
+    """Map a pydantic error location onto the data: keep the keys and list positions that exist and
+    drop union branch names; a missing field's name is kept. Returns the path and the value there."""
+    node: Any = data
+    path: list[Any] = []
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+            path.append(Index(part))
+        elif missing and i == len(loc) - 1:
+            path.append(part)
+    return tuple(path), node
 
 
 def _problems_from(exc: ValidationError, data: dict, origins: Origins, file: str) -> list[Problem]:
+    errors = [(error, *_data_path(error["loc"], data, error["type"] == "missing")) for error in exc.errors()]
     problems: dict[str, Problem] = {}
-    for error in exc.errors():
-        node: Any = data
-        path: list[Any] = []
-        loc = list(error["loc"])
-        for i, part in enumerate(loc):
-            in_mapping = isinstance(node, dict) and part in node
-            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
-            if in_mapping or in_list:
-                node = node[part]
-                path.append(part)
-            elif error["type"] == "missing" and i == len(loc) - 1:
-                path.append(part)
-        if error["type"] in ("float_type", "float_parsing") and isinstance(node, dict):
-            continue  # a mapping was meant as a distribution; its own errors say what is wrong
-        key = tuple(path)
+    for error, key, node in errors:
         message = error["msg"].removeprefix("Value error, ")
+        if error["type"] in ("float_type", "int_type", "float_parsing") and isinstance(node, dict):
+            if any(other is not error and k[: len(key)] == key for other, k, _ in errors):
+                continue  # a distribution with its own errors: those say what is wrong
+            message = "a distribution is not allowed here; give a number"
         if error["type"] == "unknown_key":
             key = key + (error["ctx"]["key"],)
         if error["type"] == "missing":

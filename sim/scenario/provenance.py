@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sim.scenario.base import Strict
+from sim.scenario.paths import Index
 from sim.scenario.schema import Sourced
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def sourced_entries(model: Any, path: tuple = ()) -> Iterator[tuple[tuple, Sourc
             yield from sourced_entries(value, path + (key,))
     elif isinstance(model, list):
         for index, value in enumerate(model):
-            yield from sourced_entries(value, path + (index,))
+            yield from sourced_entries(value, path + (Index(index),))
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
@@ -58,7 +59,7 @@ def check_provenance(loaded: LoadedScenario) -> list[Problem]:
         return [problem]
     references = []
     for index, reference in enumerate(spec.references):
-        text, problem = _read(loaded, "references", reference, ("references", index))
+        text, problem = _read(loaded, "references", reference, ("references", Index(index)))
         if problem:
             problems.append(problem)
         else:
@@ -66,10 +67,10 @@ def check_provenance(loaded: LoadedScenario) -> list[Problem]:
     for path, entry in sourced_entries(spec):
         for index, quote in enumerate(_as_list(entry.source)):
             if normalise(quote) not in seed_text:
-                where = path + ("source",) + ((index,) if isinstance(entry.source, list) else ())
+                where = path + ("source",) + ((Index(index),) if isinstance(entry.source, list) else ())
                 problems.append(loaded.locate(where, f'quote not found in the seed article: "{quote[:60]}"'))
         for index, cite in enumerate(_as_list(entry.cite)):
             if not any(normalise(cite) in text for text in references):
-                where = path + ("cite",) + ((index,) if isinstance(entry.cite, list) else ())
+                where = path + ("cite",) + ((Index(index),) if isinstance(entry.cite, list) else ())
                 problems.append(loaded.locate(where, f"cite not found in any reference file: {cite[:80]}"))
     return problems

@@ -34,7 +34,9 @@ class Issue(Sourced):
 
     label: str = Field(description="Human-readable name.")
     unit: str = Field(description="What a position on this issue measures, e.g. 'access level' or 'USD bn'.")
-    range: tuple[float, float] = Field(description="[low, high] bounds of every position and term; low < high.")
+    range: list[float] = Field(
+        min_length=2, max_length=2, description="[low, high] bounds of every position and term; low < high."
+    )
     points: dict[float, str] = Field(
         default_factory=dict, description="Labelled positions on the scale, e.g. {0: full withdrawal}."
     )
@@ -155,7 +157,7 @@ class PullInfluence(Strict):
         0.05, description="Share of the gap to the stakeholders' weighted position closed per round, 0-1."
     )
     targets: list[Name] | None = Field(
-        None, description="Parties whose ideals the stakeholders move; default every party."
+        None, min_length=1, description="Parties whose ideals the stakeholders move; default every party."
     )
 
 
@@ -179,7 +181,7 @@ class Event(Sourced):
 
     label: str = Field(description="Human-readable name.")
     hazard: Param(0.0, 1.0) | None = Field(None, description="Per-round probability of firing, 0-1.")
-    round: int | None = Field(None, ge=0, description="Fixed round (0-based) at which it fires.")
+    round: int | None = Field(None, ge=1, description="Fixed round at which it fires (1 = the first round).")
     repeat: bool = Field(False, description="With a hazard: may fire again after it fired once.")
     effects: list[Effect] = Field(min_length=1, description="What changes when it fires, in order.")
 
@@ -187,6 +189,8 @@ class Event(Sourced):
     def _timing(self) -> Event:
         if (self.hazard is None) == (self.round is None):
             raise ValueError("give exactly one of 'hazard' (per-round probability) or 'round'")
+        if self.round is not None and self.repeat:
+            raise ValueError("'repeat' applies to events with a hazard; a fixed-round event fires once")
         return self
 
 
@@ -220,7 +224,7 @@ class Scenario(Strict):
     references: list[str] = Field(
         default_factory=list, description="Paths of source lists, relative to this file; cites are checked in them."
     )
-    start_date: date = Field(description="Date of round 0.")
+    start_date: date = Field(strict=False, description="Date of the first round (YYYY-MM-DD).")
     issues: dict[Name, Issue] = Field(min_length=1, description="Dimensions under negotiation.")
     actors: dict[Name, Actor] = Field(min_length=2, description="Parties and stakeholders.")
     protocol: Protocol = Field(default_factory=Protocol, description="Bargaining protocol.")
