@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 from rich.text import Text
 
 from sim.experiments.ensemble import DEFAULT_CHUNK, run_ensemble
@@ -26,6 +28,7 @@ from sim.outputs.store import (
     manifest,
     write_json,
     write_table,
+    write_text,
 )
 from sim.outputs.summary import summarise
 from sim.scenario.errors import ScenarioError
@@ -112,6 +115,56 @@ def validate(scenario: ScenarioPath, overrides: SetOption = None) -> None:
         f"{scenario}: valid ({len(spec.issues)} issues, {len(spec.actors)} actors, {len(spec.events)} events, "
         f"{len(spec.outcomes)} outcomes)"
     )
+
+
+@app.command()
+def reference(
+    case: Annotated[Optional[list[str]], typer.Option("--case", help="Run only these cases (repeatable).")] = None,
+    failures_only: Annotated[bool, typer.Option("--failures", help="List only the checks that fail.")] = False,
+) -> None:
+    """Reproduce the published numbers of every reference model; exit code 1 if any check fails."""
+    from sim.reference.cases import CASES, run_all
+
+    unknown = sorted(set(case or []) - set(CASES))
+    if unknown:
+        raise OutputError(f"--case: unknown case {', '.join(unknown)} (cases: {', '.join(CASES)})")
+    checks = run_all(case)
+    table = Table(title="Reference cases", title_justify="left")
+    for column in ("case", "quantity", "expected", "got", "result"):
+        table.add_column(column, justify="right" if column in ("expected", "got") else "left")
+    for check in checks:
+        if failures_only and check.passed:
+            continue
+        verdict = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
+        table.add_row(check.case, check.quantity, f"{check.expected:.10g}", f"{check.got:.10g}", verdict)
+    out_console.print(table)
+    failed = sum(not c.passed for c in checks)
+    out_console.print(f"{len(checks) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[
+        str, typer.Argument(help="Input format: ktab (SMP CSV) or bdm (actor, capability, position, salience).")
+    ],
+    source: Annotated[Path, typer.Argument(help="The file to import.", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write (must not exist).")],
+) -> None:
+    """Turn a KTAB or BDM input table into an influence-only scenario (smp or eum)."""
+    from sim.scenario.imports import bdm_scenario, ktab_scenario, read_bdm, read_ktab
+
+    if kind not in ("ktab", "bdm"):
+        raise OutputError(f"unknown format '{kind}' (ktab or bdm)")
+    if output.exists():
+        raise OutputError(f"{output}: already exists; choose another --output")
+    data = ktab_scenario(read_ktab(source), source) if kind == "ktab" else bdm_scenario(read_bdm(source), source)
+    data["seed"] = os.path.relpath(source.resolve(), output.resolve().parent)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    write_text(output, f"# Imported from {source.name} by `basing import {kind}`.\n{text}")
+    load_scenario(output)  # the scenario written must validate, or this is a bug
+    out_console.print(f"wrote {output}")
 
 
 @app.command()

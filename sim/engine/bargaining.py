@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 STATUS_ACTIVE, STATUS_AGREEMENT, STATUS_WALKOUT, STATUS_BREAKDOWN, STATUS_NO_DEAL = range(5)
-STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal")
+STATUS_CONVERGED, STATUS_HORIZON = 5, 6  # influence-only runs: the model's stopping rule, or out of rounds
+STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal", "converged", "horizon")
 
 
 def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:

@@ -16,6 +16,8 @@ from sim.engine.bargaining import (
     STATUS_ACTIVE,
     STATUS_AGREEMENT,
     STATUS_BREAKDOWN,
+    STATUS_CONVERGED,
+    STATUS_HORIZON,
     STATUS_NAMES,
     STATUS_NO_DEAL,
     STATUS_WALKOUT,
@@ -27,6 +29,7 @@ from sim.engine.random import RunStreams
 from sim.engine.state import BatchState, Layout, draw
 from sim.engine.trace import TraceRecorder
 from sim.influence import make_influence
+from sim.influence.static import weighted_mean, weighted_median
 from sim.numerics import normalised
 from sim.scenario.schema import Scenario
 
@@ -52,7 +55,11 @@ class NegotiationModel(mesa.Model):
         rate = draw(getattr(spec.influence, "rate", 0.0), "influence.rate", seed, self.run_ids)
         targets = getattr(spec.influence, "targets", None)
         movers = self.layout.parties if targets is None else np.array([self.layout.actors.index(t) for t in targets])
-        self.influence = make_influence(spec.influence.model, rate, movers)
+        self.influence = make_influence(
+            spec.influence, rate, movers, self.layout.low, self.layout.span,
+            lambda step: self.streams.uniforms("smp", step, len(self.layout.actors)),
+        )  # fmt: skip
+        self.influence_only = len(self.layout.parties) == 0
         n, a_count = len(self.run_ids), len(self.layout.actors)
         self.proposer = np.zeros(n, dtype=np.int64)
         self.offer = np.full((n, len(self.layout.issues)), np.nan)
@@ -65,7 +72,7 @@ class NegotiationModel(mesa.Model):
             agent_type(self, index, name)
         self.party_agents = self.agents.select(agent_type=PartyAgent)
         self.stakeholder_agents = self.agents.select(agent_type=StakeholderAgent)
-        playing_equilibrium = spec.actors[spec.parties()[0]].strategy.kind == "equilibrium"
+        playing_equilibrium = any(spec.actors[p].strategy.kind == "equilibrium" for p in spec.parties())
         self.equilibrium = EquilibriumPlay(self) if playing_equilibrium else None
         self.recorder = TraceRecorder(self) if trace else None
         self.retired: list[dict[str, np.ndarray]] = []
@@ -76,6 +83,27 @@ class NegotiationModel(mesa.Model):
         t = self.round_index
         self.events.fire(self.state, t)
         self._lobby()
+        if self.influence_only:
+            self._settle_influence(t)
+        else:
+            self._bargain(t)
+        self.round_index += 1
+        self.running = bool(self.state.active.any())
+        if self.running and self.state.active.mean() < 0.7:
+            self._retire_finished()
+
+    def _settle_influence(self, t: int) -> None:
+        """Influence-only runs end when their model's stopping rule fires, or at the horizon."""
+        if self.recorder is not None:
+            self.recorder.record(t)
+        converged = getattr(self.influence, "converged", None)
+        if converged is not None:
+            self.state.end(self.state.active & converged, STATUS_CONVERGED, t + 1)
+        if t + 1 >= self.layout.horizon:
+            self.state.end(self.state.active, STATUS_HORIZON, t + 1)
+
+    def _bargain(self, t: int) -> None:
+        """Walkouts, a proposal, responses and the settling of the round."""
         if self.equilibrium is not None:
             self.equilibrium.refresh(t)
         self.walk_gap[:] = 0.0
@@ -89,10 +117,6 @@ class NegotiationModel(mesa.Model):
         if self.recorder is not None:
             self.recorder.record(t)
         self._settle(t)
-        self.round_index += 1
-        self.running = bool(self.state.active.any())
-        if self.running and self.state.active.mean() < 0.7:
-            self._retire_finished()
 
     def _retire_finished(self) -> None:
         """Store the results of finished runs and drop them from every per-run array, so that
@@ -175,6 +199,23 @@ class NegotiationModel(mesa.Model):
         order = np.argsort(columns["run"], kind="stable")
         return {key: value[order] for key, value in columns.items()}
 
+    def _forecast_columns(self, own) -> dict[str, np.ndarray]:
+        """Influence-only results: each actor's final position, the c.s weighted mean and median of the
+        positions per issue (the forecast), and KTAB's winning probability per actor for smp."""
+        layout, columns = self.layout, {}
+        weight = own.capability[:, :, None] * own.salience
+        for i, issue in enumerate(layout.issues):
+            columns[f"forecast_mean_{issue}"] = weighted_mean(own.ideal[:, :, i], weight[:, :, i])
+            columns[f"forecast_median_{issue}"] = weighted_median(own.ideal[:, :, i], weight[:, :, i])
+        for a, actor in enumerate(layout.actors):
+            for i, issue in enumerate(layout.issues):
+                columns[f"position_{actor}_{issue}"] = own.ideal[:, a, i]
+        if hasattr(self.influence, "win_probabilities"):
+            win = self.influence.win_probabilities(own)
+            for a, actor in enumerate(layout.actors):
+                columns[f"win_{actor}"] = win[:, a]
+        return columns
+
     def _columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Result columns of the batch rows ``rows``; utilities use each actor's final own values."""
         state, layout = self.state.take(rows), self.layout
@@ -190,6 +231,9 @@ class NegotiationModel(mesa.Model):
         for i, issue in enumerate(layout.issues):
             columns[f"term_{issue}"] = state.terms[:, i]
         own = state.own
+        if self.influence_only:
+            columns.update(self._forecast_columns(own))
+            return columns
         weight = normalised(own.salience)
         terms = np.where(agreed[:, None], state.terms, own.ideal[:, 0])
         for a, actor in enumerate(layout.actors):

@@ -69,7 +69,20 @@ class PullInfluence:
             base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
 
 
-def make_influence(model: str, rate: np.ndarray, parties: np.ndarray) -> NoInfluence | PullInfluence:
-    """The influence stage named ``model``, with its per-run ``rate`` (R,) and the indices of the
-    parties it moves."""
-    return PullInfluence(rate, parties) if model == "pull" else NoInfluence()
+def make_influence(spec, rate: np.ndarray, parties: np.ndarray, low: np.ndarray, span: np.ndarray, draws):
+    """The influence stage a scenario's ``influence`` section asks for: ``rate`` (R,) is its drawn rate
+    (pull, compromise, median), ``parties`` the actor indices pull moves, ``low``/``span`` (I,) the
+    issues' scales and ``draws(step)`` (R, A) uniforms for stochastic SMP transitions."""
+    from sim.influence.smp import SmpOptions
+    from sim.influence.stages import CompromiseStage, EumStage, SmpStage
+
+    if spec.model == "pull":
+        return PullInfluence(rate, parties)
+    if spec.model in ("compromise", "median"):
+        return CompromiseStage(rate, median=spec.model == "median")
+    if spec.model == "eum":
+        return EumStage()
+    if spec.model == "smp":
+        options = SmpOptions(**spec.model_dump(exclude={"model"}))
+        return SmpStage(options, low, span, draws)
+    return NoInfluence()

@@ -31,6 +31,7 @@ def win_probability(capability, salience, position, risk, delta) -> np.ndarray:
     Z = sum_k sum_m sum_n |v_k(x_m, x_n)| (Scholz et al.'s replicating denominator)."""
     v = votes(capability, salience, position, risk, delta)
     z = np.abs(v).sum(axis=(1, 2, 3))
+    z = np.where(z > 0, z, 1.0)  # nobody cares (all saliences 0): every P is 0
     p = np.maximum(v, 0.0).sum(axis=1) / z[:, None, None]
     same = position[:, :, None] == position[:, None, :]
     return np.where(same, 0.0, p)

@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from sim.influence.pce import PceModel, VictoryLaw, VotingRule, pce, vote
+from sim.influence.pce import PceModel, VictoryLaw, VotingRule, coalitions, pce, victory_matrix, vote
 
 BigRRange = Literal["mid", "min", "max"]
 BigRAdjust = Literal["none", "half", "one_third", "two_thirds", "full"]
@@ -51,7 +51,8 @@ def distances(ideal: np.ndarray, salience: np.ndarray, position: np.ndarray) -> 
     """d[r, i, j] = sqrt(sum_k s_ik^2 (idl_ik - x_jk)^2 / sum_k s_ik^2): how far j's position is from i's ideal."""
     s2 = salience**2
     gap = (ideal[:, :, None, :] - position[:, None, :, :]) ** 2
-    return np.sqrt((s2[:, :, None, :] * gap).sum(axis=3) / s2.sum(axis=2)[:, :, None])
+    total = s2.sum(axis=2)[:, :, None]  # an actor that cares about nothing is indifferent: distance 0
+    return np.sqrt((s2[:, :, None, :] * gap).sum(axis=3) / np.where(total > 0, total, 1.0))
 
 
 def big_r(p: np.ndarray, mode: BigRRange) -> np.ndarray:
@@ -93,39 +94,78 @@ def assess(position, salience, capability, options: SmpOptions) -> StateView:
 
 def challenge(a: np.ndarray, capability, total_salience, options: SmpOptions) -> np.ndarray:
     """P[r, h, i, j]: h's estimate of the probability that i beats j when i challenges j (Step B)."""
-    w = total_salience * capability  # [r, n]
     n = a.shape[2]
-    diag = np.diagonal(a, axis1=2, axis2=3)  # A_ii [r, h, i]
+    rows = np.arange(n)
+
+    def get(x, y):  # A^h_{x y} as [r, h, i, j]; x, y are "i", "j" or an actor index
+        pick = {"i": rows[None, :, None], "j": rows[None, None, :]}
+        return a[:, rows[:, None, None], pick.get(x, x), pick.get(y, y)]
+
+    return _contest(get, total_salience * capability, n, options, extra_axis=True)
+
+
+def challenge_own(a: np.ndarray, capability, total_salience, options: SmpOptions) -> np.ndarray:
+    """P[r, i, j]: i's own estimate of the probability that it beats j when it challenges j. The same
+    as ``challenge(...)[:, i, i, j]`` at a fraction of the cost."""
+    n = a.shape[2]
+    rows = np.arange(n)
+    initiator = rows[:, None]
+
+    def get(x, y):  # A^i_{x y} as [r, i, j]
+        pick = {"i": rows[:, None], "j": rows[None, :]}
+        return a[:, initiator, pick.get(x, x), pick.get(y, y)]
+
+    return _contest(get, total_salience * capability, n, options, extra_axis=False)
+
+
+def _contest(get, w: np.ndarray, n: int, options: SmpOptions, extra_axis: bool) -> np.ndarray:
+    """Coalition strengths for and against i's challenge of j, principals and third parties, -> P."""
     rule = options.voting_rule
-    v_i = vote(w[:, None, :, None], diag[:, :, :, None] - a, rule)  # S_i c_i (A_ii - A_ij) [r,h,i,j]
-    v_j = vote(w[:, None, None, :], np.swapaxes(a, 2, 3) - diag[:, :, None, :], rule)  # S_j c_j (A_ji - A_jj)
+    w_i = w[:, None, :, None] if extra_axis else w[:, :, None]
+    w_j = w[:, None, None, :] if extra_axis else w[:, None, :]
+    v_i = vote(w_i, get("i", "i") - get("i", "j"), rule)  # S_i c_i (A_ii - A_ij)
+    v_j = vote(w_j, get("j", "i") - get("j", "j"), rule)  # S_j c_j (A_ji - A_jj)
     gamma_i = 1e-10 + np.maximum(v_i, 0) + np.maximum(v_j, 0)
     gamma_j = 1e-10 + np.maximum(-v_i, 0) + np.maximum(-v_j, 0)
     c_ij, c_ji = gamma_i.copy(), gamma_j.copy()
     if options.third_party == "semi":
         for third in range(n):
-            a_ni, a_nj = a[:, :, third, :, None], a[:, :, third, None, :]  # A_ni over i, A_nj over j
-            a_nn = a[:, :, third, third][:, :, None, None]
-            v = vote(w[:, None, third, None, None], a_ni - a_nj, rule)
+            a_ni, a_nj, a_nn = get(third, "i"), get(third, "j"), get(third, third)
+            w_n = w[:, third].reshape((-1,) + (1,) * (c_ij.ndim - 1))
+            v = vote(w_n, a_ni - a_nj, rule)
             pi = (gamma_i + np.maximum(v, 0)) / (gamma_i + gamma_j + np.abs(v))
-            t = vote(w[:, None, third, None, None], pi * (a_nn - a_ni) - (1 - pi) * (a_nn - a_nj), rule)
+            t = vote(w_n, pi * (a_nn - a_ni) - (1 - pi) * (a_nn - a_nj), rule)
             outside = np.ones((n, n), dtype=bool)
             outside[third, :] = outside[:, third] = False
-            c_ij += np.where(outside[None, None] & (t > 0), t, 0.0)
-            c_ji += np.where(outside[None, None] & (t < 0), -t, 0.0)
+            c_ij += np.where(outside & (t > 0), t, 0.0)
+            c_ji += np.where(outside & (t < 0), -t, 0.0)
     return c_ij / (c_ij + c_ji)
 
 
-def challenge_gain(a: np.ndarray, p: np.ndarray, total_salience: np.ndarray) -> np.ndarray:
-    """dEU[r, h, i, j, k]-free form for k = h: h's expected gain (to h) from i challenging j, [r, h, i, j]."""
+def own_challenge_gain(a: np.ndarray, p: np.ndarray, total_salience: np.ndarray) -> np.ndarray:
+    """dEU[r, i, j]: i's expected gain, as i sees it, from challenging j with P = p[r, i, j] (Step B.4
+    with h = k = i): (1 - S_j) 2A_ii + S_j [P 2A_ii + (1 - P) 2A_ij] - (A_ii + A_ij)."""
     n = a.shape[2]
-    own = a[:, np.arange(n), np.arange(n), :]  # A^h_{h, x}: [r, h, x]
-    a_ki, a_kj = own[:, :, :, None], own[:, :, None, :]
-    s_j = total_salience[:, None, None, :]
-    status_quo = a_ki + a_kj
-    victory = 2 * a_ki
+    rows = np.arange(n)
+    own = a[:, rows, rows, :]  # A^i_{i x}: [r, i, x]
+    a_ki = own[:, rows, rows][:, :, None]
+    a_kj = own
+    s_j = total_salience[:, None, :]
     contest = p * 2 * a_ki + (1 - p) * 2 * a_kj
-    return (1 - s_j) * victory + s_j * contest - status_quo
+    return (1 - s_j) * 2 * a_ki + s_j * contest - (a_ki + a_kj)
+
+
+def challenge_effect(position, salience, capability, view: StateView, options: SmpOptions, *, perspective: int,
+                     initiator: int, target: int, affected: int) -> np.ndarray:  # fmt: skip
+    """Actor ``perspective``'s estimate (R,) of what ``initiator`` challenging ``target`` is worth to
+    ``affected``: (1 - S_j) 2A_ki + S_j [P 2A_ki + (1 - P) 2A_kj] - (A_ki + A_kj), with A = A^h."""
+    total = salience.sum(axis=2)
+    p = challenge(view.a, capability, total, options)[:, perspective, initiator, target]
+    a = view.a[:, perspective]
+    a_ki, a_kj = a[:, affected, initiator], a[:, affected, target]
+    s_j = total[:, target]
+    contest = p * 2 * a_ki + (1 - p) * 2 * a_kj
+    return (1 - s_j) * 2 * a_ki + s_j * contest - (a_ki + a_kj)
 
 
 def round4(z: np.ndarray) -> np.ndarray:
@@ -159,18 +199,16 @@ class Bargains:
     p: np.ndarray
     initiator: np.ndarray  # (R, N, K)
     receiver: np.ndarray  # (R, N, K)
-    gain: np.ndarray = field(repr=False)
+    gain: np.ndarray = field(repr=False)  # (R, N, N): i's expected gain from challenging j, as i sees it
 
 
 def propose(position, salience, capability, view: StateView, options: SmpOptions) -> Bargains:
     """Step C: each actor's best target (largest expected gain above 1e-5, lowest index on ties) and bargain."""
     total = salience.sum(axis=2)
-    p = challenge(view.a, capability, total, options)
-    gain = challenge_gain(view.a, p, total)
+    own_p = challenge_own(view.a, capability, total, options)  # [r, i, j], seen by i
+    own_gain = own_challenge_gain(view.a, own_p, total)  # [r, i, j], to i, seen by i
     n = position.shape[1]
-    rows = np.arange(n)
-    own_gain = gain[:, rows, rows, :]  # h = i: [r, i, j]
-    own_p = p[:, rows, rows, :]
+    gain = own_gain
     own_gain = np.where(np.eye(n, dtype=bool)[None], -np.inf, own_gain)
     best = np.argmax(own_gain, axis=2)  # first index among equal maxima
     best_gain = np.take_along_axis(own_gain, best[:, :, None], axis=2)[:, :, 0]
@@ -212,21 +250,29 @@ def resolve(
     involved = has[:, None, :] & (
         (rows[None, :, None] == rows[None, None, :]) | (bargains.target[:, None, :] == rows[None, :, None])
     )
-    new = position.copy()
-    for k in range(n):
-        mask = np.concatenate([np.ones((len(position), 1), dtype=bool), involved[:, k, :]], axis=1)
-        p = pce(values, capability, mask, options.voting_rule, options.victory_law, options.pce)
-        if draws is None:
-            winner = np.argmax(p, axis=1)
-        else:
-            winner = np.minimum((np.cumsum(p, axis=1) < draws[:, k, None]).sum(axis=1), p.shape[1] - 1)
-        chosen = winner - 1  # initiator of the winning bargain, -1 for the status quo
-        runs = np.arange(len(position))
-        as_initiator = chosen == k
-        as_receiver = (chosen >= 0) & ~as_initiator
-        new[as_initiator, k] = bargains.initiator[runs[as_initiator], k]
-        new[as_receiver, k] = bargains.receiver[runs[as_receiver], chosen[as_receiver]]
-    return new
+    queues = np.concatenate([np.ones((len(position), n, 1), dtype=bool), involved], axis=2)  # [r, k, item]
+    p = queue_pce(values, capability, queues, options)  # [r, k, item]
+    if draws is None:
+        winner = np.argmax(p, axis=2)  # first item on ties: the status quo, then by initiator
+    else:
+        winner = np.minimum((np.cumsum(p, axis=2) < draws[:, :, None]).sum(axis=2), p.shape[2] - 1)
+    chosen = winner - 1  # [r, k]: initiator of the bargain k's queue chose, -1 for the status quo
+    initiator_side = bargains.initiator  # [r, i, K]: i's own point in its bargain
+    receiver_side = np.take_along_axis(bargains.receiver, np.maximum(chosen, 0)[:, :, None], axis=1)
+    own = chosen == rows[None, :]
+    return np.where(own[:, :, None], initiator_side, np.where((chosen >= 0)[:, :, None], receiver_side, position))
+
+
+def queue_pce(values: np.ndarray, capability: np.ndarray, queues: np.ndarray, options: SmpOptions) -> np.ndarray:
+    """Probabilities [r, k, item] of the items in every queue k at once. The victory probability of one
+    item over another does not depend on the queue, so for the conditional PCE one matrix serves all."""
+    if options.pce != "conditional":
+        return np.stack([pce(values, capability, queues[:, k], options.voting_rule, options.victory_law,
+                             options.pce) for k in range(queues.shape[1])], axis=1)  # fmt: skip
+    pv = victory_matrix(coalitions(values, capability, options.voting_rule), options.victory_law)  # [r, o, o']
+    inside = queues[:, :, None, :]  # [r, k, ., o']
+    p = np.where(queues, np.prod(np.where(inside, pv[:, None], 1.0), axis=3), 0.0)
+    return p / p.sum(axis=2, keepdims=True)
 
 
 def win_probabilities(position, capability, view: StateView, options: SmpOptions) -> np.ndarray:
@@ -287,10 +333,12 @@ def run_smp(
     view0 = bargains0 = None
     for t in range(1, options.max_steps + 1):
         draws = uniforms(t) if options.transition == "stochastic" else None
-        moved, view, bargains = step(positions[-1], salience, capability, options, draws)
+        live = np.flatnonzero(running)  # stopped runs are carried along, not computed
+        moved = positions[-1].copy()
+        moved[live], view, bargains = step(positions[-1][live], salience[live], capability[live], options,
+                                           None if draws is None else draws[live])  # fmt: skip
         if view0 is None:
             view0, bargains0 = view, bargains
-        moved = np.where(running[:, None, None], moved, positions[-1])
         distance = np.sqrt(((moved - positions[-1]) ** 2).sum(axis=2)).sum(axis=1)
         if first_distance is None:
             first_distance = distance

@@ -20,10 +20,43 @@ def _num(value: float) -> str:
     return "-" if value != value else f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def render_influence(summary: dict[str, Any], console: Console) -> None:
+    """Print how influence-only runs stopped, the forecast per issue and the winning probabilities."""
+    n = summary["runs"]
+    status = Table(title=f"Outcomes of {n:,} runs", title_justify="left")
+    for column in ("outcome", "share", "95% interval", "runs"):
+        status.add_column(column, justify="left" if column == "outcome" else "right")
+    for name, entry in summary["status"].items():
+        status.add_row(name, *_pct(entry), f"{entry['count']:,}")
+    rounds = summary["rounds"]
+    status.add_row(
+        "rounds (median, 10th-90th pct)", _num(rounds["median"]), f"{_num(rounds['p10'])} - {_num(rounds['p90'])}", ""
+    )
+    console.print(status)
+    forecast = Table(title="Forecast (c.s weighted positions at the end)", title_justify="left")
+    for column in ("issue", "mean: median", "10th-90th pct", "median: median", "10th-90th pct "):
+        forecast.add_column(column, justify="left" if column == "issue" else "right")
+    for issue, entry in summary["forecast"].items():
+        mean, median = entry["mean"], entry["median"]
+        forecast.add_row(issue, _num(mean["median"]), f"{_num(mean['p10'])} - {_num(mean['p90'])}",
+                         _num(median["median"]), f"{_num(median['p10'])} - {_num(median['p90'])}")  # fmt: skip
+    console.print(forecast)
+    if "win_probability" in summary:
+        win = Table(title="Winning probability of each actor's final position (KTAB)", title_justify="left")
+        for column in ("actor", "median", "10th-90th pct"):
+            win.add_column(column, justify="left" if column == "actor" else "right")
+        for actor, entry in summary["win_probability"].items():
+            win.add_row(actor, f"{entry['median']:.4f}", f"{entry['p10']:.4f} - {entry['p90']:.4f}")
+        console.print(win)
+
+
 def render(summary: dict[str, Any], title: str, question: str, console: Console) -> None:
     """Print the question, then the outcome shares, walkouts, agreed terms, timing and indicators."""
     n = summary["runs"]
     console.print(f"[bold]{title}[/]: {question}", highlight=False)
+    if summary.get("kind") == "influence":
+        render_influence(summary, console)
+        return
     status = Table(title=f"Outcomes of {n:,} runs", title_justify="left")
     for column in ("outcome", "share", "95% interval", "runs"):
         status.add_column(column, justify="left" if column == "outcome" else "right")

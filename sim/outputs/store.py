@@ -93,6 +93,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def write_json(data: Any, path: Path) -> None:
     """Write JSON (sorted keys, 2-space indent), atomically."""
     text = json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -51,8 +51,34 @@ def _dates(spec: Scenario, days: dict[str, float | int]) -> dict[str, str | None
     }
 
 
+def summarise_influence(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
+    """The report of an influence-only scenario: how runs stopped, after how many rounds, the forecast
+    (c.s weighted mean and median of the final positions) per issue and, for smp, winning probabilities."""
+    n = len(runs)
+    status = runs["status"].to_numpy()
+    out: dict[str, Any] = {
+        "runs": n,
+        "kind": "influence",
+        "status": {name: share(int((status == name).sum()), n) for name in ("converged", "horizon")},
+        "rounds": spread(runs["round"].to_numpy(dtype=float)),
+        "forecast": {
+            issue: {
+                "unit": spec.issues[issue].unit,
+                "mean": spread(runs[f"forecast_mean_{issue}"].to_numpy()),
+                "median": spread(runs[f"forecast_median_{issue}"].to_numpy()),
+            }
+            for issue in spec.issues
+        },
+    }
+    if f"win_{next(iter(spec.actors))}" in runs:
+        out["win_probability"] = {actor: spread(runs[f"win_{actor}"].to_numpy()) for actor in spec.actors}
+    return out
+
+
 def summarise(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
     """Everything the run report shows, as plain JSON-ready data."""
+    if not spec.parties():
+        return summarise_influence(spec, runs)
     n = len(runs)
     status = runs["status"].to_numpy()
     agreed = status == "agreement"
@@ -60,6 +86,7 @@ def summarise(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
     rounds = runs["round"].to_numpy(dtype=float)
     return {
         "runs": n,
+        "kind": "negotiation",
         "status": {name: share(int((status == name).sum()), n) for name in STATUSES},
         "walkout_by": {name: share(int((walkouts == name).sum()), n) for name in spec.parties()},
         "terms": {

@@ -51,8 +51,13 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
     spec = loaded.spec
     problems: list[Problem] = []
     parties = spec.parties()
-    if len(parties) < 2:
-        problems.append(loaded.locate(("actors",), f"at least two actors need role 'party' (found {len(parties)})"))
+    influence_only = not parties
+    if len(parties) == 1:
+        message = "a deal needs at least two parties (or none, for an influence-only run)"
+        problems.append(loaded.locate(("actors",), message))
+    if influence_only and spec.influence.model in ("none", "pull"):
+        message = "an influence-only scenario (no parties) needs compromise, median, eum or smp"
+        problems.append(loaded.locate(("influence",), message))
     for name, actor in spec.actors.items():
         for issue_name, pref in actor.preferences.items():
             path = ("actors", name, "preferences", issue_name)

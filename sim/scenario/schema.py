@@ -161,7 +161,54 @@ class PullInfluence(Strict):
     )
 
 
-Influence = Annotated[Union[NoInfluence, PullInfluence], Field(discriminator="model")]
+class CompromiseInfluence(Strict):
+    """Every actor moves towards the capability x salience weighted mean of all positions (Achen 2006)."""
+
+    model: Literal["compromise"] = Field(description="Compromise model.")
+    rate: Param(0.0, 1.0) = Field(1.0, description="Share of the gap closed per round, 0-1 (1: at once).")
+
+
+class MedianInfluence(Strict):
+    """Every actor moves towards the capability x salience weighted median of all positions (Black 1948)."""
+
+    model: Literal["median"] = Field(description="Weighted median (median voter) model.")
+    rate: Param(0.0, 1.0) = Field(1.0, description="Share of the gap closed per round, 0-1 (1: at once).")
+
+
+class EumInfluence(Strict):
+    """Bueno de Mesquita's expected-utility model, one round per round, each issue on its own
+    (Scholz, Calbert & Smith 2011). Saliences are used as given, 0-1."""
+
+    model: Literal["eum"] = Field(description="Expected-utility model.")
+
+
+class SmpInfluence(Strict):
+    """KTAB's Spatial Model of Politics over all issues at once, one state per round, with KTAB's
+    stopping rule. Saliences are used as given (an actor's saliences summing to at most 1)."""
+
+    model: Literal["smp"] = Field(description="Spatial Model of Politics.")
+    transition: Literal["deterministic", "stochastic"] = Field("deterministic", description="State transition.")
+    victory_law: Literal["linear", "square", "quartic", "octic", "binary"] = Field(
+        "linear", description="Probability that a coalition wins."
+    )
+    voting_rule: Literal["prop", "binary", "prop_bin", "prop_cbc", "cubic", "asym_prosp"] = Field(
+        "prop", description="How a utility difference becomes a vote."
+    )
+    pce: Literal["conditional", "markov_uniform", "markov_incentive"] = Field(
+        "conditional", description="Probabilistic Condorcet election."
+    )
+    big_r_range: Literal["mid", "min", "max"] = Field("mid", description="Range of risk attitudes.")
+    big_r_adjust: Literal["none", "half", "one_third", "two_thirds", "full"] = Field(
+        "one_third", description="How much of i's own risk attitude h uses when estimating i's utilities."
+    )
+    third_party: Literal["semi", "none", "full"] = Field("semi", description="Third parties' commitment.")
+    bargain: Literal["s2p2", "s1p1", "s2pmax"] = Field("s2p2", description="Where a bargain puts the two actors.")
+
+
+Influence = Annotated[
+    Union[NoInfluence, PullInfluence, CompromiseInfluence, MedianInfluence, EumInfluence, SmpInfluence],
+    Field(discriminator="model"),
+]
 
 
 class Effect(Strict):

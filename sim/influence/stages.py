@@ -1,0 +1,139 @@
+"""Published group-decision models as influence stages: each round every actor's position moves.
+
+The models work on the actors' own (drawn) values; everyone sees the moves, so beliefs about an actor's
+ideal shift by the same amount. Positions are in issue units; SMP works on each issue's range scaled to
+[0, 1]. Saliences are used as given (0-1; SMP scales an actor's saliences down if they sum over 1).
+Runs that have ended do not move. ``converged`` (R,) tells which runs' model has stopped by its own rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.influence import eum, smp, static
+
+if TYPE_CHECKING:
+    from sim.engine.state import ActorArrays
+
+    View = tuple[ActorArrays, np.ndarray]
+
+
+def _move(own: ActorArrays, public: ActorArrays, moved: np.ndarray, active: np.ndarray) -> None:
+    """Set the new own ideals of active runs and shift the believed ideals by the same amount."""
+    shift = np.where(active[:, None, None], moved - own.ideal, 0.0)
+    own.ideal += shift
+    public.ideal += shift
+
+
+class JointStage:
+    """Base of the joint models: no per-stakeholder lobbying; ``apply`` moves every actor."""
+
+    def __init__(self) -> None:
+        self.converged: np.ndarray | None = None
+
+    def begin(self, own: View, public: View) -> None:
+        self.view = own
+
+    def lobby(self, actor: int) -> None:
+        pass
+
+    def take(self, rows: np.ndarray) -> None:
+        if self.converged is not None:
+            self.converged = self.converged[rows]
+
+
+class CompromiseStage(JointStage):
+    """Move a share ``rate`` (R,) towards the c.s weighted mean (or median) of all positions, per issue."""
+
+    def __init__(self, rate: np.ndarray, median: bool):
+        super().__init__()
+        self.rate, self.median = rate, median
+
+    def take(self, rows: np.ndarray) -> None:
+        super().take(rows)
+        self.rate = self.rate[rows]
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        values = self.view[0]
+        weight = values.capability[:, :, None] * values.salience  # (R, A, I)
+        position = np.swapaxes(values.ideal, 1, 2)  # (R, I, A)
+        centre = (static.weighted_median if self.median else static.weighted_mean)(position, np.swapaxes(weight, 1, 2))
+        moved = own.ideal + self.rate[:, None, None] * (centre[:, None, :] - own.ideal)
+        _move(own, public, moved, active)
+        self.converged = np.ones(len(active), dtype=bool) if (self.rate == 1).all() else None
+
+
+class EumStage(JointStage):
+    """One round of the expected-utility model on each issue; Delta fixed from the first positions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delta: np.ndarray | None = None  # (R, I)
+
+    def take(self, rows: np.ndarray) -> None:
+        super().take(rows)
+        if self.delta is not None:
+            self.delta = self.delta[rows]
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        values = self.view[0]
+        if self.delta is None:
+            spread = values.ideal.max(axis=1) - values.ideal.min(axis=1)
+            self.delta = np.where(spread > 0, spread, 1.0)
+        salience = np.clip(values.salience, 0.0, 1.0)
+        moved = own.ideal.copy()
+        for issue in range(values.ideal.shape[2]):
+            moved[:, :, issue] = eum.eum_round(
+                values.capability, salience[:, :, issue], values.ideal[:, :, issue], self.delta[:, issue]
+            )[0]
+        _move(own, public, moved, active)
+
+
+class SmpStage(JointStage):
+    """One state of KTAB's SMP over all issues per round, with KTAB's stopping rule per run."""
+
+    def __init__(self, options: smp.SmpOptions, low: np.ndarray, span: np.ndarray,
+                 draws: Callable[[int], np.ndarray] | None):  # fmt: skip
+        super().__init__()
+        self.options, self.low, self.span, self.draws = options, low, span, draws
+        self.first_distance: np.ndarray | None = None
+        self.steps = 0
+
+    def take(self, rows: np.ndarray) -> None:
+        super().take(rows)
+        if self.first_distance is not None:
+            self.first_distance = self.first_distance[rows]
+
+    def unit_values(self, values: ActorArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions on [0, 1] per issue, saliences summing to at most 1, capabilities."""
+        position = (values.ideal - self.low) / self.span
+        total = values.salience.sum(axis=2, keepdims=True)
+        salience = np.where(total > 1, values.salience / np.where(total > 0, total, 1), values.salience)
+        return position, salience, values.capability
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        self.steps += 1
+        if self.converged is None:
+            self.converged = np.zeros(len(active), dtype=bool)
+        moving = active & ~self.converged
+        position, salience, capability = self.unit_values(self.view[0])
+        live = np.flatnonzero(moving)
+        new = position.copy()
+        if live.size:
+            draws = self.draws(self.steps)[live] if self.options.transition == "stochastic" else None
+            new[live] = smp.step(position[live], salience[live], capability[live], self.options, draws)[0]
+        distance = np.sqrt(((new - position) ** 2).sum(axis=2)).sum(axis=1)
+        if self.first_distance is None:
+            self.first_distance = distance
+        ratio = distance / (self.first_distance + 1e-4)
+        self.converged = self.converged | (moving & (self.steps >= 2) & (ratio < self.options.stop_ratio))
+        _move(own, public, self.low + new * self.span, moving)
+
+    def win_probabilities(self, values: ActorArrays) -> np.ndarray:
+        """KTAB's winning probability of each actor's position (R, A) in the current state."""
+        position, salience, capability = self.unit_values(values)
+        view = smp.assess(position, salience, capability, self.options)
+        return smp.win_probabilities(position, capability, view, self.options)

@@ -1,0 +1,1 @@
+"""Golden cases of the reference models and the published data they are checked on."""
