@@ -15,22 +15,19 @@ from typing import Annotated, Optional
 import typer
 import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from sim.experiments.ensemble import DEFAULT_CHUNK, run_ensemble
+from sim.experiments import runner
+from sim.experiments.stream import Plan, WorkerError, default_chunk, default_workers, parse_trace_runs
 from sim.outputs.console import render
 from sim.outputs.store import (
     OutputError,
     check_new_folder,
-    create_results_dir,
-    manifest,
-    write_json,
     write_table,
     write_text,
 )
-from sim.outputs.summary import summarise
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -52,58 +49,105 @@ SetOption = Annotated[
 ]
 
 
+class RateColumn(ProgressColumn):
+    """Runs per second so far."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.0f} runs/s")
+
+
 @app.command()
 def run(
-    scenario: ScenarioPath,
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Number of Monte Carlo runs.")] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed; run k depends only on (seed, k).")] = 1,
+    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario YAML file.", show_default=False)] = None,
+    runs: Annotated[
+        Optional[int], typer.Option("--runs", "-n", min=1, help="Monte Carlo runs [default: 10000].")
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(min=0, max=2**63 - 1, help="Run k depends only on (seed, k) [default: 1].")
+    ] = None,
     out: Annotated[Optional[Path], typer.Option(help="New results folder (default results/<name>-<UTC time>).")] = None,
     overrides: SetOption = None,
     trace: Annotated[
-        bool, typer.Option("--trace", help="Also write trace.parquet (large: rows = runs x rounds x actors x issues).")
+        bool, typer.Option("--trace", help="Trace every run (large: runs x rounds x actors x issues rows).")
     ] = False,
+    trace_runs: Annotated[Optional[str], typer.Option(help="Trace only these runs, e.g. 0:100 or 0:10,500.")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
     chunk_size: Annotated[
-        int, typer.Option(min=1, help="Runs simulated together; bounds memory, not results.")
-    ] = DEFAULT_CHUNK,
+        Optional[int], typer.Option(min=1, help="Runs per chunk; bounds memory, not results.")
+    ] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Finish an interrupted run in this folder.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario many times and report outcome distributions."""
-    loaded = load_scenario(scenario, overrides or [])
-    check_new_folder(out)  # fail before simulating; the folder itself is made only once results exist
+    workers = workers or default_workers()
+    if resume is not None:
+        options = {"--runs": runs, "--seed": seed, "--out": out, "--set": overrides, "--trace": trace or None,
+                   "--trace-runs": trace_runs, "--chunk-size": chunk_size}  # fmt: skip
+        given = [name for name, value in options.items() if value is not None and value != []]
+        if given:
+            raise OutputError(f"--resume takes its plan from the manifest; drop {', '.join(given)}")
+        loaded = load_scenario(scenario) if scenario is not None else None
+        folder, plan, spec = runner.reopen(resume, loaded)
+    else:
+        if scenario is None:
+            raise OutputError("give a scenario file (or --resume FOLDER)")
+        loaded = load_scenario(scenario, overrides or [])
+        runs = runs or 10_000
+        ranges = ((0, runs),) if trace else parse_runs(trace_runs, runs) if trace_runs else ()
+        plan = Plan(runs, 1 if seed is None else seed, chunk_size or default_chunk(runs, workers), ranges)
+        check_new_folder(out)
+        folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
     with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
-        task = progress.add_task(loaded.spec.name, total=runs)
-        ensemble = run_ensemble(
-            loaded.spec, runs, seed, chunk_size, trace, on_progress=lambda k: progress.advance(task, k)
-        )
-    summary = summarise(loaded.spec, ensemble.runs)
-    folder = create_results_dir(out, loaded.spec.name)
-    write_table(ensemble.runs, folder / "runs.parquet")
-    if ensemble.trace is not None:
-        write_table(ensemble.trace, folder / "trace.parquet")
-    write_json(summary, folder / "summary.json")
-    write_json(
-        manifest(
-            scenario=loaded.resolved,
-            files=loaded.files,
-            overrides=overrides or [],
-            seed=seed,
-            runs=runs,
-            chunk_size=chunk_size,
-            command=["basing", *sys.argv[1:]],
-        ),
-        folder / "manifest.json",
-    )
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+        console=err_console, disable=quiet, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(spec.name, total=plan.runs, completed=folder.done_runs())
+        try:
+            summary = runner.complete(folder, plan, spec, workers, lambda k: progress.advance(task, k))
+        except KeyboardInterrupt:
+            progress.stop()
+            err_console.print(f"interrupted: finished chunks are kept; resume with basing run --resume {folder.path}")
+            raise typer.Exit(130) from None
     if not quiet:
-        render(summary, loaded.spec.name, loaded.spec.question, out_console)
-    out_console.print(f"results: {folder}")
+        render(summary, spec.name, spec.question, out_console)
+    out_console.print(f"results: {folder.path}")
+
+
+def parse_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
+    try:
+        return parse_trace_runs(text, runs)
+    except ValueError as exc:
+        raise OutputError(f"--trace-runs: {exc}") from None
+
+
+@app.command()
+def replay(
+    folder: Annotated[Path, typer.Argument(help="A complete results folder.", show_default=False)],
+    run: Annotated[int, typer.Option("--run", min=0, help="The run to replay.", show_default=False)],
+    html: Annotated[
+        Optional[Path], typer.Option(help="Also write a plotly timeline of the run (self-contained HTML).")
+    ] = None,
+) -> None:
+    """Re-run one run exactly, check it against the stored row and tell what happened in it."""
+    from sim.experiments.replay import narrative
+    from sim.experiments.replay import replay as replay_run
+
+    result = replay_run(folder, run)
+    for line in narrative(result):
+        out_console.print(line, highlight=False, markup=False)
+    trace_file = folder / f"replay-run-{run}.parquet"
+    if not trace_file.exists():  # add-only: an earlier replay's file is the same and stays
+        write_table(result.trace, trace_file)
+    out_console.print(f"trace: {trace_file}")
+    if html is not None:
+        from sim.outputs.plots import timeline
+
+        issues = {name: issue.unit for name, issue in result.spec.issues.items()}
+        parties = result.spec.parties() or list(result.spec.actors)
+        figure = timeline(result.trace, result.events, parties, issues, f"{result.spec.name}: run {run}")
+        write_text(html, figure.to_html(include_plotlyjs=True, full_html=True))
+        out_console.print(f"timeline: {html}")
 
 
 @app.command()
@@ -181,6 +225,9 @@ def main() -> None:
     except (ScenarioError, OutputError) as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
         sys.exit(2)
+    except WorkerError as exc:
+        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

@@ -96,7 +96,8 @@ def test_default_folder_name_and_trace(tmp_path):
     (folder,) = (tmp_path / "results").iterdir()
     assert folder.name.startswith("toy-") and folder.name.endswith("Z")
     trace = pd.read_parquet(folder / "trace.parquet")
-    assert list(trace.columns) == ["run", "round", "actor", "issue", "position", "offer", "proposer", "accepted"]
+    expected = ["run", "round", "actor", "issue", "position", "offer", "proposer", "accepted", "utility", "needed"]
+    assert list(trace.columns) == expected
     assert set(trace["run"]) == set(range(5))
 
 

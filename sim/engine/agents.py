@@ -116,6 +116,7 @@ class PartyAgent(ActorAgent):
             needed = reservation(t, m.layout.horizon, patience, beta, outside, m.state.breakdown_risk[runs])
         m.accepts[:, j] = m.proposer == j
         m.accepts[runs, j] = worth >= needed
+        m.worth[runs, j], m.needed[runs, j] = worth, needed  # kept for traces: why it accepted or not
 
     def _trade_off(self, runs: np.ndarray, others: np.ndarray):
         """This actor's contract curve in ``runs`` towards the other parties as it believes them

@@ -66,6 +66,8 @@ class NegotiationModel(mesa.Model):
         self.accepts = np.zeros((n, a_count), dtype=bool)
         self.expected = np.zeros((n, a_count), dtype=bool)
         self.walk_gap = np.zeros((n, a_count))
+        self.worth = np.full((n, a_count), np.nan)  # a responder's utility of this round's offer
+        self.needed = np.full((n, a_count), np.nan)  # and the least it would accept
         self.round_index = 0
         for index, name in enumerate(self.layout.actors):
             agent_type = PartyAgent if index in self.layout.parties else StakeholderAgent
@@ -81,7 +83,9 @@ class NegotiationModel(mesa.Model):
     # --- one round -------------------------------------------------------------------------
     def step(self) -> None:
         t = self.round_index
-        self.events.fire(self.state, t)
+        fired = self.events.fire(self.state, t)
+        if self.recorder is not None:
+            self.recorder.record_events(t, fired)
         self._lobby()
         if self.influence_only:
             self._settle_influence(t)
@@ -112,6 +116,7 @@ class NegotiationModel(mesa.Model):
         self._recognise(t)
         self.offer[:] = np.nan
         self.expected[:] = False
+        self.worth[:] = self.needed[:] = np.nan
         self.party_agents.do("propose")
         self.party_agents.do("respond")
         if self.recorder is not None:
@@ -128,7 +133,7 @@ class NegotiationModel(mesa.Model):
             if holder is not None:
                 holder.take(keep)
         self.run_ids = self.run_ids[keep]
-        for name in ("proposer", "offer", "accepts", "expected", "walk_gap"):
+        for name in ("proposer", "offer", "accepts", "expected", "walk_gap", "worth", "needed"):
             setattr(self, name, getattr(self, name)[keep])
         self._refresh_values()
 

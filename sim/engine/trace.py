@@ -18,6 +18,17 @@ class TraceRecorder:
     def __init__(self, model: NegotiationModel):
         self.model = model
         self.chunks: list[dict[str, np.ndarray]] = []
+        self.fired: list[tuple[int, int, str]] = []  # (run, round, event) for every event that fired
+
+    def record_events(self, round_: int, fired: np.ndarray) -> None:
+        """Note the events (R, E) that fired this round."""
+        names = self.model.events.names
+        for row, event in zip(*np.nonzero(fired), strict=True):
+            self.fired.append((int(self.model.run_ids[row]), round_ + 1, names[event]))
+
+    def events(self) -> pd.DataFrame:
+        """run, round, event: every event that fired in a traced run."""
+        return pd.DataFrame(sorted(self.fired), columns=["run", "round", "event"])
 
     def record(self, round_: int) -> None:
         m = self.model
@@ -36,6 +47,8 @@ class TraceRecorder:
                 "offer": np.broadcast_to(m.offer[runs, None, :], shape).ravel(),
                 "proposer": np.broadcast_to((m.proposer[runs, None] == np.arange(a_count))[:, :, None], shape).ravel(),
                 "accepted": np.broadcast_to(accepted[:, :, None], shape).ravel(),
+                "utility": np.broadcast_to(m.worth[runs][:, :, None], shape).ravel(),
+                "needed": np.broadcast_to(m.needed[runs][:, :, None], shape).ravel(),
             }
         )
 
@@ -44,8 +57,9 @@ class TraceRecorder:
         (names stored once, so a trace of millions of rows stays small)."""
         m = self.model
         if not self.chunks:
-            dtypes = {"run": np.int64, "round": np.int32, "actor": np.int64, "issue": np.int64, "position": float,
-                      "offer": float, "proposer": bool, "accepted": float}  # fmt: skip
+            dtypes = {"run": np.int64, "round": np.int32, "actor": np.int64, "issue": np.int64}
+            dtypes |= {"position": float, "offer": float, "proposer": bool, "accepted": float}
+            dtypes |= {"utility": float, "needed": float}
             self.chunks.append({name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()})
         out = {key: np.concatenate([c[key] for c in self.chunks]) for key in self.chunks[0]}
         order = np.lexsort((out["issue"], out["actor"], out["round"], out["run"]))

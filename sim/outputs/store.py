@@ -99,8 +99,8 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(data: Any, path: Path) -> None:
-    """Write JSON (sorted keys, 2-space indent), atomically."""
-    text = json.dumps(_plain(data), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """Write JSON (keys in their order, 2-space indent), atomically."""
+    text = json.dumps(_plain(data), indent=2, ensure_ascii=False) + "\n"  # key order is meaningful (actor order)
     _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 

@@ -34,13 +34,51 @@ def share(successes: int, trials: int) -> dict[str, float | int]:
     return {"count": int(successes), "n": int(trials), "share": p, "low": low, "high": high}
 
 
-def spread(values: np.ndarray) -> dict[str, float | int]:
-    """Count, median and 10th-90th percentiles of the finite values (NaN when there are none)."""
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {"n": 0, "median": math.nan, "p10": math.nan, "p90": math.nan}
-    p10, median, p90 = np.percentile(values, [10, 50, 90])
-    return {"n": int(values.size), "median": float(median), "p10": float(p10), "p90": float(p90)}
+class Histogram:
+    """Counts of values in equal bins over [low, high]: bounded memory whatever the number of runs, and
+    the same counts whatever order the values arrive in. Quantiles take each value at its bin's middle,
+    so they are exact for whole numbers on whole-number bins and within half a bin otherwise."""
+
+    def __init__(self, low: float, high: float, bins: int = 65_536):
+        self.low, self.high, self.bins = float(low), float(high), bins
+        self.width = (self.high - self.low) / bins
+        self.counts = np.zeros(bins, dtype=np.int64)
+
+    @classmethod
+    def of_integers(cls, high: int) -> Histogram:
+        """One bin per whole number 0..high."""
+        return cls(-0.5, high + 0.5, high + 1)
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=float)
+        values = values[np.isfinite(values)]
+        index = np.clip(np.floor((values - self.low) / self.width), 0, self.bins - 1).astype(np.int64)
+        self.counts += np.bincount(index, minlength=self.bins)
+
+    def spread(self) -> dict[str, float | int]:
+        """Count, median and 10th-90th percentiles, interpolated between order statistics as numpy does."""
+        n = int(self.counts.sum())
+        if n == 0:
+            return {"n": 0, "median": math.nan, "p10": math.nan, "p90": math.nan}
+        cumulative = np.cumsum(self.counts)
+
+        def order_statistic(k: int) -> float:
+            return self.low + (np.searchsorted(cumulative, k, side="right") + 0.5) * self.width
+
+        out: dict[str, float | int] = {"n": n}
+        for key, p in (("median", 0.5), ("p10", 0.1), ("p90", 0.9)):
+            position = (n - 1) * p
+            below, above = math.floor(position), math.ceil(position)
+            low_value, high_value = order_statistic(below), order_statistic(above)
+            out[key] = float(low_value + (position - below) * (high_value - low_value))
+        return out
+
+
+def spread(values: np.ndarray, low: float, high: float) -> dict[str, float | int]:
+    """Count, median and 10th-90th percentiles of the finite values in [low, high], as Histogram gives them."""
+    histogram = Histogram(low, high)
+    histogram.add(values)
+    return histogram.spread()
 
 
 def _dates(spec: Scenario, days: dict[str, float | int]) -> dict[str, str | None]:
@@ -51,53 +89,100 @@ def _dates(spec: Scenario, days: dict[str, float | int]) -> dict[str, str | None
     }
 
 
-def summarise_influence(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
-    """The report of an influence-only scenario: how runs stopped, after how many rounds, the forecast
-    (c.s weighted mean and median of the final positions) per issue and, for smp, winning probabilities."""
-    n = len(runs)
-    status = runs["status"].to_numpy()
-    out: dict[str, Any] = {
-        "runs": n,
-        "kind": "influence",
-        "status": {name: share(int((status == name).sum()), n) for name in ("converged", "horizon")},
-        "rounds": spread(runs["round"].to_numpy(dtype=float)),
-        "forecast": {
-            issue: {
-                "unit": spec.issues[issue].unit,
-                "mean": spread(runs[f"forecast_mean_{issue}"].to_numpy()),
-                "median": spread(runs[f"forecast_median_{issue}"].to_numpy()),
+class Summary:
+    """A summary built chunk by chunk in bounded memory: counts, and histograms for every spread.
+
+    ``add`` takes a table of runs (any chunk, in any order); ``result`` gives the JSON-ready summary that
+    ``basing run`` prints and writes."""
+
+    def __init__(self, spec: Scenario):
+        self.spec = spec
+        self.influence_only = not spec.parties()
+        self.n = 0
+        self.status: dict[str, int] = {}
+        self.walkouts = dict.fromkeys(spec.parties(), 0)
+        self.indicators = dict.fromkeys(spec.outcomes, 0)
+        horizon = spec.protocol.horizon
+        self.rounds = Histogram.of_integers(horizon)
+        if self.influence_only:
+            self.forecast = {
+                (issue, kind): Histogram(*spec.issues[issue].range)
+                for issue in spec.issues
+                for kind in ("mean", "median")
             }
-            for issue in spec.issues
-        },
-    }
-    if f"win_{next(iter(spec.actors))}" in runs:
-        out["win_probability"] = {actor: spread(runs[f"win_{actor}"].to_numpy()) for actor in spec.actors}
-    return out
+            self.win = {actor: Histogram(0.0, 1.0) for actor in spec.actors}
+            self.has_win = False
+        else:
+            self.terms = {issue: Histogram(*spec.issues[issue].range) for issue in spec.issues}
+            self.utility = {actor: Histogram(0.0, 1.0) for actor in spec.actors}
+
+    def add(self, runs: pd.DataFrame) -> Summary:
+        """Fold a table of runs into the summary."""
+        self.n += len(runs)
+        status = runs["status"].astype(str).to_numpy()
+        for name, count in zip(*np.unique(status, return_counts=True), strict=True):
+            self.status[name] = self.status.get(name, 0) + int(count)
+        if self.influence_only:
+            self.rounds.add(runs["round"].to_numpy())
+            for (issue, kind), histogram in self.forecast.items():
+                histogram.add(runs[f"forecast_{kind}_{issue}"].to_numpy())
+            for actor, histogram in self.win.items():
+                if f"win_{actor}" in runs:
+                    self.has_win = True
+                    histogram.add(runs[f"win_{actor}"].to_numpy())
+            return self
+        agreed = status == "agreement"
+        walkouts = runs["walkout_actor"].astype(object).to_numpy()
+        for party in self.walkouts:
+            self.walkouts[party] += int((walkouts == party).sum())
+        for name in self.indicators:
+            self.indicators[name] += int(runs[name].sum())
+        self.rounds.add(runs["round"].to_numpy()[agreed])
+        for issue, histogram in self.terms.items():
+            histogram.add(runs[f"term_{issue}"].to_numpy()[agreed])
+        for actor, histogram in self.utility.items():
+            histogram.add(runs[f"utility_{actor}"].to_numpy())
+        return self
+
+    def result(self) -> dict[str, Any]:
+        """The summary as plain JSON-ready data."""
+        spec, n = self.spec, self.n
+        if self.influence_only:
+            out: dict[str, Any] = {
+                "runs": n,
+                "kind": "influence",
+                "status": {name: share(self.status.get(name, 0), n) for name in ("converged", "horizon")},
+                "rounds": self.rounds.spread(),
+                "forecast": {
+                    issue: {
+                        "unit": spec.issues[issue].unit,
+                        "mean": self.forecast[issue, "mean"].spread(),
+                        "median": self.forecast[issue, "median"].spread(),
+                    }
+                    for issue in spec.issues
+                },
+            }
+            if self.has_win:
+                out["win_probability"] = {actor: histogram.spread() for actor, histogram in self.win.items()}
+            return out
+        rounds = self.rounds.spread()
+        days = {k: v * spec.protocol.round_days if k != "n" else v for k, v in rounds.items()}
+        return {
+            "runs": n,
+            "kind": "negotiation",
+            "status": {name: share(self.status.get(name, 0), n) for name in STATUSES},
+            "walkout_by": {name: share(count, n) for name, count in self.walkouts.items()},
+            "terms": {issue: {"unit": spec.issues[issue].unit, **h.spread()} for issue, h in self.terms.items()},
+            "rounds_to_agreement": rounds,
+            "days_to_agreement": days,
+            "agreement_date": _dates(spec, days),
+            "indicators": {
+                name: {"label": spec.outcomes[name].label, **share(count, n)} for name, count in self.indicators.items()
+            },
+            "utility": {actor: histogram.spread() for actor, histogram in self.utility.items()},
+        }
 
 
 def summarise(spec: Scenario, runs: pd.DataFrame) -> dict[str, Any]:
-    """Everything the run report shows, as plain JSON-ready data."""
-    if not spec.parties():
-        return summarise_influence(spec, runs)
-    n = len(runs)
-    status = runs["status"].to_numpy()
-    agreed = status == "agreement"
-    walkouts = runs["walkout_actor"].to_numpy()
-    rounds = runs["round"].to_numpy(dtype=float)
-    return {
-        "runs": n,
-        "kind": "negotiation",
-        "status": {name: share(int((status == name).sum()), n) for name in STATUSES},
-        "walkout_by": {name: share(int((walkouts == name).sum()), n) for name in spec.parties()},
-        "terms": {
-            issue: {"unit": spec.issues[issue].unit, **spread(runs[f"term_{issue}"].to_numpy()[agreed])}
-            for issue in spec.issues
-        },
-        "rounds_to_agreement": spread(rounds[agreed]),
-        "days_to_agreement": spread(rounds[agreed] * spec.protocol.round_days),
-        "agreement_date": _dates(spec, spread(rounds[agreed] * spec.protocol.round_days)),
-        "indicators": {
-            name: {"label": outcome.label, **share(int(runs[name].sum()), n)} for name, outcome in spec.outcomes.items()
-        },
-        "utility": {actor: spread(runs[f"utility_{actor}"].to_numpy()) for actor in spec.actors},
-    }
+    """Everything the run report shows, for a whole table of runs at once."""
+    return Summary(spec).add(runs).result()

@@ -37,7 +37,7 @@ class Issue(Sourced):
     range: list[float] = Field(
         min_length=2, max_length=2, description="[low, high] bounds of every position and term; low < high."
     )
-    points: dict[float, str] = Field(
+    points: dict[Annotated[float, Field(strict=False)], str] = Field(  # keys come back as text from JSON
         default_factory=dict, description="Labelled positions on the scale, e.g. {0: full withdrawal}."
     )
 

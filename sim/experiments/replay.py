@@ -1,0 +1,112 @@
+"""Replay one run of a results folder exactly, and tell what happened in it round by round."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from sim.engine.model import NegotiationModel
+from sim.experiments.ensemble import run_chunk
+from sim.experiments.runner import scenario_of
+from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import OutputError, versions
+from sim.scenario.schema import Scenario
+
+
+@dataclass
+class Replay:
+    """Run ``run`` of a folder simulated again: its row (equal to the stored one), trace and events."""
+
+    spec: Scenario
+    run: int
+    row: pd.Series
+    trace: pd.DataFrame
+    events: pd.DataFrame
+
+
+def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
+    """Row ``run`` of runs.parquet, read from its row group alone."""
+    parquet = pq.ParquetFile(folder.path / "runs.parquet")
+    first = 0
+    for group in range(parquet.num_row_groups):
+        rows = parquet.metadata.row_group(group).num_rows
+        if run < first + rows:
+            table = parquet.read_row_group(group).to_pandas()
+            return table.iloc[[run - first]].reset_index(drop=True)
+        first += rows
+    raise OutputError(f"{folder.path}: run {run} is not in runs.parquet")
+
+
+def replay(path: Path, run: int) -> Replay:
+    """Simulate run ``run`` alone from the folder's manifest and check it matches the stored row."""
+    folder = ResultsFolder.open(path)
+    record = folder.manifest()
+    if record.get("status", "complete") != "complete":
+        raise OutputError(f"{path}: the run is not complete; resume it first")
+    made_with, now = record.get("versions", {}).get("basing"), versions()["basing"]
+    if made_with != now:
+        raise OutputError(f"{path}: made with basing {made_with}, this is {now}; a replay would not be exact")
+    if not 0 <= run < record["runs"]:
+        raise OutputError(f"--run {run}: the folder holds runs 0 to {record['runs'] - 1}")
+    spec = scenario_of(record)
+    again = run_chunk(spec, np.array([run]), record["seed"]).runs
+    stored = stored_row(folder, run)
+    if not again.equals(stored):
+        differ = [c for c in stored.columns if not again[c].equals(stored[c])]
+        raise OutputError(f"{path}: run {run} replays differently ({', '.join(differ)}); the code has changed")
+    model = NegotiationModel(spec, np.array([run]), record["seed"], trace=True)
+    model.run_to_end()
+    trace = pd.DataFrame(model.recorder.columns())
+    return Replay(spec, run, stored.iloc[0], trace, model.recorder.events())
+
+
+def _package(spec: Scenario, offers: pd.Series) -> str:
+    return ", ".join(f"{issue} {offers[issue]:.3g}" for issue in spec.issues)
+
+
+def narrative(result: Replay) -> list[str]:
+    """What happened, round by round: events, moves of the parties' positions, proposals and answers."""
+    spec, row, trace = result.spec, result.row, result.trace
+    parties = spec.parties()
+    start, days = spec.start_date, spec.protocol.round_days
+    date = lambda r: (start + timedelta(days=(r - 1) * days)).isoformat()  # noqa: E731
+    ending = {"agreement": "agreement", "walkout": f"walkout by {row['walkout_actor']}", "breakdown": "breakdown",
+              "no_deal": "no deal at the horizon", "converged": "the model converged",
+              "horizon": "the horizon"}[str(row["status"])]  # fmt: skip
+    lines = [f"Run {result.run} of {spec.name}: {ending} in round {row['round']} ({date(int(row['round']))})."]
+    previous: dict[tuple[str, str], float] = {}
+    for round_, rows in trace.groupby("round", sort=True):
+        lines.append(f"Round {round_} ({date(round_)}):")
+        for event in result.events[result.events["round"] == round_]["event"]:
+            lines.append(f"  event: {spec.events[event].label}")
+        moved = []
+        for (actor, issue), position in rows.set_index(["actor", "issue"])["position"].items():
+            before = previous.get((actor, issue))
+            span = spec.issues[issue].range[1] - spec.issues[issue].range[0]
+            if before is not None and abs(position - before) > 0.005 * span:
+                moved.append(f"{actor} {issue} {before:.3g} -> {position:.3g}")
+            previous[actor, issue] = position
+        if moved:
+            lines.append("  positions moved: " + "; ".join(moved))
+        proposer = rows[rows["proposer"]]["actor"].astype(str).unique()
+        if len(proposer) and not rows["offer"].isna().all():
+            offers = rows.drop_duplicates("issue").set_index("issue")["offer"]
+            lines.append(f"  {proposer[0]} proposes: {_package(spec, offers)}")
+            for party in parties:
+                if party == proposer[0]:
+                    continue
+                vote = rows[rows["actor"] == party].iloc[0]
+                verb = "accepts" if vote["accepted"] else "rejects"
+                sign = ">=" if vote["accepted"] else "<"
+                lines.append(f"  {party} {verb}: the offer is worth {vote['utility']:.3f} {sign} "
+                             f"the {vote['needed']:.3f} it needs")  # fmt: skip
+    if str(row["status"]) == "walkout":
+        lines.append(f"{row['walkout_actor']} walks out: its outside option beats the best deal it still expects.")
+    if str(row["status"]) == "agreement":
+        lines.append("Agreed: " + ", ".join(f"{i} {row[f'term_{i}']:.3g}" for i in spec.issues))
+    return lines

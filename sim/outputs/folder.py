@@ -1,0 +1,123 @@
+"""A results folder while a run is under way: finished chunks kept one file each under ``.chunks/``, a
+manifest that says whether the run is complete, and the final merge into ``runs.parquet`` (and
+``trace.parquet``) in fixed-size row groups, so the files are byte-identical whatever the chunking."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.outputs.store import OutputError, _atomic, create_results_dir, write_json, write_table
+from sim.outputs.summary import Summary
+from sim.scenario.schema import Scenario
+
+ROW_GROUP = 65_536  # rows per Parquet row group in the merged files, whatever the chunk size
+
+
+class ResultsFolder:
+    """One run's folder: chunk files while it runs, merged files once it is complete."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.chunks = path / ".chunks"
+
+    @classmethod
+    def create(cls, out: Path | None, name: str) -> ResultsFolder:
+        folder = cls(create_results_dir(out, name))
+        folder.chunks.mkdir()
+        return folder
+
+    @classmethod
+    def open(cls, path: Path) -> ResultsFolder:
+        """An existing folder, to resume or replay; its manifest must be readable."""
+        folder = cls(path)
+        if not (path / "manifest.json").is_file():
+            raise OutputError(f"{path}: not a results folder (no manifest.json)")
+        return folder
+
+    def manifest(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise OutputError(f"{self.path / 'manifest.json'}: unreadable: {exc}") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        write_json(manifest, self.path / "manifest.json")
+
+    def mark(self, status: str, **extra: Any) -> None:
+        """Set the manifest's status ('running', 'incomplete', 'complete') and any extra fields."""
+        self.write_manifest({**self.manifest(), "status": status, **extra})
+
+    def _chunk_file(self, kind: str, start: int) -> Path:
+        return self.chunks / f"{kind}-{start:012d}.parquet"
+
+    def has_chunk(self, start: int) -> bool:
+        return self._chunk_file("runs", start).exists()
+
+    def done_runs(self) -> int:
+        """Runs held in finished chunk files."""
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.chunks.glob("runs-*.parquet"))
+
+    def save_chunk(self, start: int, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
+        """Keep a finished chunk; its rows file is written last, so it marks the chunk as done."""
+        if trace is not None:
+            write_table(trace, self._chunk_file("trace", start))
+        write_table(rows, self._chunk_file("runs", start))
+
+    def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
+        """Merge the chunks in run order into runs.parquet (and trace.parquet), summarise them on the
+        way, check that every run is there exactly once, write summary.json and drop the chunk files."""
+        summary = Summary(spec)
+        expected = sum(stop - start for start, stop in chunks)
+        missing = [start for start, _ in chunks if not self.has_chunk(start)]
+        if missing:
+            raise OutputError(f"{self.path}: chunks starting at runs {missing[:5]} are missing; resume the run")
+        rows = _merge([self._chunk_file("runs", s) for s, _ in chunks], self.path / "runs.parquet", summary.add)
+        if rows != expected:
+            raise OutputError(f"{self.path}: {rows} rows for {expected} runs; the chunk files are inconsistent")
+        traces = [self._chunk_file("trace", s) for s, _ in chunks if self._chunk_file("trace", s).exists()]
+        if traces:
+            _merge(traces, self.path / "trace.parquet")
+        result = summary.result()
+        write_json(result, self.path / "summary.json")
+        shutil.rmtree(self.chunks)
+        return result
+
+
+def _merge(sources: list[Path], target: Path, visit=None) -> int:
+    """Concatenate Parquet files into ``target`` in row groups of ROW_GROUP rows; returns the row count."""
+    buffered: list[pa.Table] = []
+    rows = 0
+
+    def write(writer: pq.ParquetWriter, table: pa.Table) -> None:
+        writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP)
+
+    def run(temporary: Path) -> None:
+        nonlocal rows, buffered
+        writer = None
+        for source in sources:
+            table = pq.read_table(source)
+            if visit is not None:
+                visit(table.to_pandas())
+            rows += table.num_rows
+            writer = writer or pq.ParquetWriter(temporary, table.schema, compression="zstd")
+            buffered.append(table)
+            pending = pa.concat_tables(buffered)
+            while pending.num_rows >= ROW_GROUP:
+                write(writer, pending.slice(0, ROW_GROUP))
+                pending = pending.slice(ROW_GROUP)
+            buffered = [pending]
+        if writer is not None:
+            rest = pa.concat_tables(buffered)
+            if rest.num_rows:
+                write(writer, rest)
+            writer.close()
+
+    _atomic(target, run)
+    return rows
