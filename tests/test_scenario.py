@@ -93,6 +93,7 @@ BAD = [
     (("seed",), "missing.txt", "seed", "file not found"),
     (("outcomes", "status"), {"label": "S", "status": ["agreement"]}, "outcomes.status", "name taken"),
     (("outcomes", "term_port"), {"label": "T"}, "outcomes.term_port", "name taken"),
+    (("outcomes", "win_alpha"), {"label": "W"}, "outcomes.win_alpha", "name taken"),
     (("protocol", "round_days"), {"dist": "uniform", "low": 1, "high": 2}, "protocol.round_days", "not allowed"),
     (("protocol", "horizon"), "3", "protocol.horizon", "valid integer"),
     (("actors", "alpha", "preferences", "port", "ideal"), True, "actors.alpha.preferences.port.ideal", "number"),

@@ -24,7 +24,7 @@ from sim.engine.bargaining import (
     reservation,
     utility,
 )
-from sim.engine.equilibrium import best_offer
+from sim.engine.equilibrium import EQUILIBRIUM_TOLERANCE, best_offer
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -60,7 +60,7 @@ class PartyAgent(ActorAgent):
         runs = np.flatnonzero(m.state.active)
         if m.equilibrium is not None:  # leave when the equilibrium value of this round is below the option
             value = m.equilibrium.at(m.round_index)[1][runs, self.slot]
-            m.walk_gap[runs, self.index] = m.own_now.outside[runs, self.index] - value
+            m.walk_gap[runs, self.index] = m.own_now.outside[runs, self.index] - value - EQUILIBRIUM_TOLERANCE
             return
         others = m.other_parties(self.index)
         floors = m.public_now.outside[np.ix_(runs, others)] + m.state.belief_shift[runs, self.index][:, others]
@@ -81,12 +81,13 @@ class PartyAgent(ActorAgent):
         runs = np.flatnonzero(m.state.active & (m.proposer == self.index))
         if runs.size == 0:
             return
-        if m.equilibrium is not None:  # offer each responder exactly its equilibrium threshold
+        if m.equilibrium is not None:  # offer each responder exactly its threshold, if that is worth it
             play = m.equilibrium
             needed = play.at(m.round_index)[0]
-            offer = best_offer(play.party_values(), self.slot, needed, m.layout.span)[0]
-            m.offer[runs] = offer[runs]
-            m.expected[runs] = True
+            offer, feasible, worth = best_offer(play.party_values(), self.slot, needed, m.layout.span)
+            deal = feasible & (worth[:, self.slot] >= needed[:, self.slot] - EQUILIBRIUM_TOLERANCE)
+            m.offer[runs] = np.where(deal[runs, None], offer[runs], np.nan)  # no deal: an offer nobody takes
+            m.expected[runs] = deal[runs, None]
             return
         others = m.other_parties(self.index)
         pub, own, j, t = m.public_now, m.own_now, self.index, m.round_index
@@ -110,7 +111,7 @@ class PartyAgent(ActorAgent):
         runs = np.flatnonzero(m.state.active & (m.proposer != j))
         worth = utility(m.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span)
         if m.equilibrium is not None:  # an offer at the threshold is accepted (up to rounding)
-            needed = m.equilibrium.at(t)[0][runs, self.slot] - 1e-9
+            needed = m.equilibrium.at(t)[0][runs, self.slot] - EQUILIBRIUM_TOLERANCE
         else:
             patience, beta, outside = own.patience[runs, j], own.beta[runs, j], own.outside[runs, j]
             needed = reservation(t, m.layout.horizon, patience, beta, outside, m.state.breakdown_risk[runs])

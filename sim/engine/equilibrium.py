@@ -18,7 +18,7 @@ Newton's method. Every party is assumed to play this strategy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
 
 PRECISION_STEPS = 52  # bisection steps: offers exact to about 2**-52 along the curve
+NEWTON_STEPS = 40  # for the stationary values; two-party games need about three
+LONG_HORIZON = 400  # rounds of the finite game used where no stationary values are found
+EQUILIBRIUM_TOLERANCE = 1e-9  # utilities this close count as equal (offers at a threshold, values at an option)
 
 
 @dataclass
@@ -49,6 +52,10 @@ class PartyValues:
     patience: np.ndarray
     outside: np.ndarray
     breakdown: np.ndarray
+
+    def take(self, rows: np.ndarray) -> PartyValues:
+        """The same values for the runs ``rows`` only."""
+        return PartyValues(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 def best_offer(values: PartyValues, proposer: int, needed: np.ndarray, span: np.ndarray):
@@ -119,33 +126,46 @@ def _period(schedule: np.ndarray) -> int:
 
 
 def _stationary(values: PartyValues, cycle: np.ndarray, span: np.ndarray, tolerance: float) -> np.ndarray:
-    """Fixed point W (R, P) of one cycle of backward induction, by Newton's method on W - F(W) with a
-    finite-difference Jacobian (the map is piecewise affine, so a few steps suffice), falling back to
-    plain iteration where a Newton step does not reduce the residual."""
+    """Fixed point W (R, P) of one cycle of backward induction, run by run: Newton's method on W - F(W) with
+    a finite-difference Jacobian (the map is piecewise affine, so two-party games converge in a few
+    steps), plain iteration where a Newton step does not help. Runs with no fixed point in reach (with
+    three or more parties the stationary values need not be unique) get the values of a long finite
+    horizon instead, LONG_HORIZON rounds, which is the limit those equilibria approach when they do."""
 
-    def one_cycle(w: np.ndarray) -> np.ndarray:
-        for t in range(len(cycle) - 1, -1, -1):
-            w = backward_step(values, w, cycle[t], span)[1]
+    def one_cycle(part: PartyValues, schedule: np.ndarray, w: np.ndarray) -> np.ndarray:
+        for t in range(len(schedule) - 1, -1, -1):
+            w = backward_step(part, w, schedule[t], span)[1]
         return w
 
     w = values.outside.copy()
     parties = w.shape[1]
+    done = np.zeros(len(w), dtype=bool)
     step_size = 1e-7
-    for _ in range(200):
-        f = one_cycle(w)
-        residual = f - w
-        if np.abs(residual).max() <= tolerance:
-            return f
-        jacobian = np.stack(
-            [(one_cycle(w + step_size * np.eye(parties)[k]) - f) / step_size for k in range(parties)], 2
-        )
+    for _ in range(NEWTON_STEPS):
+        live = np.flatnonzero(~done)
+        if live.size == 0:
+            return w
+        part, schedule, current = values.take(live), cycle[:, live], w[live]
+        f = one_cycle(part, schedule, current)
+        residual = f - current
+        converged = np.abs(residual).max(axis=1) <= tolerance
+        w[live[converged]], done[live[converged]] = f[converged], True
+        nudged = [one_cycle(part, schedule, current + step_size * np.eye(parties)[k]) for k in range(parties)]
+        jacobian = np.stack([(g - f) / step_size for g in nudged], axis=2)
         system = np.eye(parties)[None] - jacobian
         solvable = np.abs(np.linalg.det(system)) > 1e-12
         safe = np.where(solvable[:, None, None], system, np.eye(parties)[None])
-        newton = w + np.linalg.solve(safe, residual[:, :, None])[:, :, 0]
-        improves = np.abs(one_cycle(newton) - newton).max(axis=1) < np.abs(residual).max(axis=1)
-        w = np.where((solvable & improves)[:, None], newton, f)
-    return one_cycle(w)
+        newton = np.clip(current + np.linalg.solve(safe, residual[:, :, None])[:, :, 0], 0.0, 1.0)
+        improves = np.abs(one_cycle(part, schedule, newton) - newton).max(axis=1) < np.abs(residual).max(axis=1)
+        moving = ~converged
+        w[live[moving]] = np.where((solvable & improves)[moving, None], newton[moving], f[moving])
+    stuck = np.flatnonzero(~done)
+    if stuck.size:
+        part, schedule, long_run = values.take(stuck), cycle[:, stuck], values.outside[stuck].copy()
+        for _ in range(LONG_HORIZON // len(cycle)):
+            long_run = one_cycle(part, schedule, long_run)
+        w[stuck] = long_run
+    return w
 
 
 def division_shares(patience: np.ndarray, recognition: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -98,6 +98,7 @@ class NegotiationModel(mesa.Model):
 
     def _settle_influence(self, t: int) -> None:
         """Influence-only runs end when their model's stopping rule fires, or at the horizon."""
+        self.proposer[:] = -1  # nobody proposes
         if self.recorder is not None:
             self.recorder.record(t)
         converged = getattr(self.influence, "converged", None)
@@ -155,7 +156,7 @@ class NegotiationModel(mesa.Model):
     def _settle_walkouts(self, t: int) -> None:
         parties = self.layout.parties
         gap = self.walk_gap[:, parties]
-        leaving = self.state.active & (gap > 0).any(axis=1)
+        leaving = self.state.active & (gap > 0).any(axis=1)  # equilibrium players subtract a tolerance
         self.state.walkout_actor[leaving] = parties[gap[leaving].argmax(axis=1)]
         self.state.end(leaving, STATUS_WALKOUT, t + 1)
 
@@ -214,7 +215,7 @@ class NegotiationModel(mesa.Model):
             columns[f"forecast_median_{issue}"] = weighted_median(own.ideal[:, :, i], weight[:, :, i])
         for a, actor in enumerate(layout.actors):
             for i, issue in enumerate(layout.issues):
-                columns[f"position_{actor}_{issue}"] = own.ideal[:, a, i]
+                columns[f"position.{actor}.{issue}"] = own.ideal[:, a, i]  # dots: names cannot hold one
         if hasattr(self.influence, "win_probabilities"):
             win = self.influence.win_probabilities(own)
             for a, actor in enumerate(layout.actors):

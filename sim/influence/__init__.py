@@ -79,9 +79,9 @@ def make_influence(spec, rate: np.ndarray, parties: np.ndarray, low: np.ndarray,
     if spec.model == "pull":
         return PullInfluence(rate, parties)
     if spec.model in ("compromise", "median"):
-        return CompromiseStage(rate, median=spec.model == "median")
+        return CompromiseStage(rate, spec.model == "median", low, low + span)
     if spec.model == "eum":
-        return EumStage()
+        return EumStage(low, low + span)
     if spec.model == "smp":
         options = SmpOptions(**spec.model_dump(exclude={"model"}))
         return SmpStage(options, low, span, draws)

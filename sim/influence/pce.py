@@ -93,6 +93,7 @@ def _markov(pv: np.ndarray, strength: np.ndarray, mask: np.ndarray, model: PceMo
         n = np.where(mask[:, :, None] & mask[:, None, :], n, 0.0)
         column = n.sum(axis=1, keepdims=True)
         change = np.divide(n, column, out=np.zeros_like(n), where=column > 0)  # ch(o -> o') = n(o,o')/sum_m n(m,o')
+    running = np.ones(len(p), dtype=bool)  # each run stops on its own, so a batch never changes a run
     for _ in range(100_000):
         if model == "markov_uniform":
             q = (pv * (p[:, :, None] + p[:, None, :])).sum(axis=2) / count
@@ -100,8 +101,8 @@ def _markov(pv: np.ndarray, strength: np.ndarray, mask: np.ndarray, model: PceMo
             e = p[:, :, None] * np.swapaxes(change, 1, 2)  # e(o, o') = p_o ch(o' -> o)
             q = (pv * (e + np.swapaxes(e, 1, 2))).sum(axis=2)
         q = np.where(mask, q, 0.0)
-        done = np.abs(q - p).max() <= tolerance
-        p = 0.5 * (p + q)
-        if done:
+        running &= np.abs(q - p).max(axis=1) > tolerance
+        p = np.where(running[:, None], 0.5 * (p + q), p)
+        if not running.any():
             break
     return p / p.sum(axis=1, keepdims=True)

@@ -280,7 +280,7 @@ def win_probabilities(position, capability, view: StateView, options: SmpOptions
     one option held by its first actor; a PCE over the options with U[a, o] = A^a_{a, holder(o)}."""
     r_count, n, _ = position.shape
     gap = np.sqrt(((position[:, :, None, :] - position[:, None, :, :]) ** 2).sum(axis=3))
-    near = gap < OPTION_RADIUS
+    near = gap <= OPTION_RADIUS
     holder = np.zeros((r_count, n), dtype=bool)
     for i in range(n):
         holder[:, i] = ~(holder[:, :i] & near[:, i, :i]).any(axis=1)

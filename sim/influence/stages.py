@@ -21,18 +21,21 @@ if TYPE_CHECKING:
     View = tuple[ActorArrays, np.ndarray]
 
 
-def _move(own: ActorArrays, public: ActorArrays, moved: np.ndarray, active: np.ndarray) -> None:
-    """Set the new own ideals of active runs and shift the believed ideals by the same amount."""
-    shift = np.where(active[:, None, None], moved - own.ideal, 0.0)
-    own.ideal += shift
-    public.ideal += shift
+def _move(own: ActorArrays, public: ActorArrays, shift: np.ndarray, active: np.ndarray, low, high) -> None:
+    """Move the base ideals of active runs by the model's ``shift`` (computed from this round's effective
+    values, so a temporary effect is not written into the base), and the believed ideals alike."""
+    shift = np.where(active[:, None, None], shift, 0.0)
+    own.ideal[:] = np.clip(own.ideal + shift, low, high)
+    public.ideal[:] = np.clip(public.ideal + shift, low, high)
 
 
 class JointStage:
-    """Base of the joint models: no per-stakeholder lobbying; ``apply`` moves every actor."""
+    """Base of the joint models: no per-stakeholder lobbying; ``apply`` moves every actor. ``low`` and
+    ``high`` (I,) are the issues' ranges."""
 
-    def __init__(self) -> None:
+    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
         self.converged: np.ndarray | None = None
+        self.low, self.high = low, high
 
     def begin(self, own: View, public: View) -> None:
         self.view = own
@@ -48,8 +51,8 @@ class JointStage:
 class CompromiseStage(JointStage):
     """Move a share ``rate`` (R,) towards the c.s weighted mean (or median) of all positions, per issue."""
 
-    def __init__(self, rate: np.ndarray, median: bool):
-        super().__init__()
+    def __init__(self, rate: np.ndarray, median: bool, low: np.ndarray, high: np.ndarray):
+        super().__init__(low, high)
         self.rate, self.median = rate, median
 
     def take(self, rows: np.ndarray) -> None:
@@ -61,16 +64,16 @@ class CompromiseStage(JointStage):
         weight = values.capability[:, :, None] * values.salience  # (R, A, I)
         position = np.swapaxes(values.ideal, 1, 2)  # (R, I, A)
         centre = (static.weighted_median if self.median else static.weighted_mean)(position, np.swapaxes(weight, 1, 2))
-        moved = own.ideal + self.rate[:, None, None] * (centre[:, None, :] - own.ideal)
-        _move(own, public, moved, active)
+        shift = self.rate[:, None, None] * (centre[:, None, :] - values.ideal)
+        _move(own, public, shift, active, self.low, self.high)
         self.converged = np.ones(len(active), dtype=bool) if (self.rate == 1).all() else None
 
 
 class EumStage(JointStage):
     """One round of the expected-utility model on each issue; Delta fixed from the first positions."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, low: np.ndarray, high: np.ndarray) -> None:
+        super().__init__(low, high)
         self.delta: np.ndarray | None = None  # (R, I)
 
     def take(self, rows: np.ndarray) -> None:
@@ -84,12 +87,12 @@ class EumStage(JointStage):
             spread = values.ideal.max(axis=1) - values.ideal.min(axis=1)
             self.delta = np.where(spread > 0, spread, 1.0)
         salience = np.clip(values.salience, 0.0, 1.0)
-        moved = own.ideal.copy()
+        moved = values.ideal.copy()
         for issue in range(values.ideal.shape[2]):
             moved[:, :, issue] = eum.eum_round(
                 values.capability, salience[:, :, issue], values.ideal[:, :, issue], self.delta[:, issue]
             )[0]
-        _move(own, public, moved, active)
+        _move(own, public, moved - values.ideal, active, self.low, self.high)
 
 
 class SmpStage(JointStage):
@@ -97,8 +100,8 @@ class SmpStage(JointStage):
 
     def __init__(self, options: smp.SmpOptions, low: np.ndarray, span: np.ndarray,
                  draws: Callable[[int], np.ndarray] | None):  # fmt: skip
-        super().__init__()
-        self.options, self.low, self.span, self.draws = options, low, span, draws
+        super().__init__(low, low + span)
+        self.options, self.span, self.draws = options, span, draws
         self.first_distance: np.ndarray | None = None
         self.steps = 0
 
@@ -130,7 +133,7 @@ class SmpStage(JointStage):
             self.first_distance = distance
         ratio = distance / (self.first_distance + 1e-4)
         self.converged = self.converged | (moving & (self.steps >= 2) & (ratio < self.options.stop_ratio))
-        _move(own, public, self.low + new * self.span, moving)
+        _move(own, public, (new - position) * self.span, moving, self.low, self.high)
 
     def win_probabilities(self, values: ActorArrays) -> np.ndarray:
         """KTAB's winning probability of each actor's position (R, A) in the current state."""

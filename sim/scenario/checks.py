@@ -58,6 +58,16 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
     if influence_only and spec.influence.model in ("none", "pull"):
         message = "an influence-only scenario (no parties) needs compromise, median, eum or smp"
         problems.append(loaded.locate(("influence",), message))
+    if influence_only:
+        for issue in spec.issues:
+            weight = sum(
+                _support(actor.capability)[1] * _support(actor.preferences[issue].salience)[1]
+                for actor in spec.actors.values()
+                if issue in actor.preferences
+            )
+            if weight <= 0:
+                message = "no actor has both capability and salience here, so there is nothing to forecast"
+                problems.append(loaded.locate(("issues", issue), message))
     for name, actor in spec.actors.items():
         for issue_name, pref in actor.preferences.items():
             path = ("actors", name, "preferences", issue_name)
@@ -117,7 +127,7 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
                 )
     reserved = {"run", "status", "walkout_actor", "round"}
     for outcome_name, outcome in spec.outcomes.items():
-        if outcome_name in reserved or outcome_name.startswith(("term_", "utility_")):
+        if outcome_name in reserved or outcome_name.startswith(("term_", "utility_", "forecast_", "win_")):
             problems.append(loaded.locate(("outcomes", outcome_name), "name taken by a results column; choose another"))
         for issue_name in outcome.terms:
             if issue_name not in spec.issues:

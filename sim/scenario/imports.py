@@ -4,6 +4,7 @@ and turned into influence-only scenarios."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,20 +40,31 @@ class BdmTable:
 
 
 def _rows(path: Path) -> list[tuple[int, list[str]]]:
-    """Non-empty CSV rows with their line numbers, fields stripped and trailing empty fields dropped."""
+    """Non-empty CSV rows with the line each starts on, fields stripped and trailing empty fields dropped.
+    UTF-8 (with or without a byte-order mark), else Latin-1; quoted fields may hold commas and newlines."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError([Problem(str(path), None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ScenarioError([Problem(str(path), None, "", f"cannot read file: {exc}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    reader = csv.reader(io.StringIO(text, newline=""), skipinitialspace=True)
     out = []
-    for number, line in enumerate(text.splitlines(), 1):
-        fields = [f.strip() for f in next(csv.reader([line]))] if line.strip() else []
-        while fields and fields[-1] == "":
-            fields.pop()
-        if fields:
-            out.append((number, fields))
+    line = 1
+    try:
+        for record in reader:
+            fields = [f.strip() for f in record]
+            while fields and fields[-1] == "":
+                fields.pop()
+            if fields:
+                out.append((line, fields))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise ScenarioError([Problem(str(path), reader.line_num, "", f"not valid CSV: {exc}")]) from None
     return out
 
 
@@ -64,6 +76,12 @@ def _number(path: Path, line: int, column: str, text: str, low: float = -np.inf,
     if not np.isfinite(value) or not low <= value <= high:
         raise ScenarioError([Problem(str(path), line, column, f"{value} must lie within [{low}, {high}]")])
     return value
+
+
+def _whole(path: Path, line: int, column: str, text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ScenarioError([Problem(str(path), line, column, f"not a positive whole number: '{text}'")])
+    return int(text)
 
 
 def _fail(path: Path, line: int | None, message: str) -> ScenarioError:
@@ -80,8 +98,8 @@ def read_ktab(path: str | Path) -> KtabTable:
     (title_line, title), (header_line, header) = rows[0], rows[1]
     if len(title) < 4:
         raise _fail(path, title_line, "the title line needs: name, description, number of actors, number of dimensions")
-    count = int(_number(path, title_line, "number of actors", title[2], 1))
-    dims = int(_number(path, title_line, "number of dimensions", title[3], 1))
+    count = _whole(path, title_line, "number of actors", title[2])
+    dims = _whole(path, title_line, "number of dimensions", title[3])
     width = 3 + 2 * dims
     if len(header) != width:
         raise _fail(path, header_line, f"the header has {len(header)} columns; {dims} dimensions need {width}")
@@ -139,11 +157,16 @@ def snake(text: str) -> str:
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """The names, made distinct by numbering repeats, never colliding with a name already taken."""
+    taken: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        candidate, number = name, 1
+        while candidate in taken:
+            number += 1
+            candidate = f"{name}_{number}"
+        taken.add(candidate)
+        out.append(candidate)
     return out
 
 
