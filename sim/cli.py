@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.experiments import runner
+from sim.experiments.designs import DesignError
 from sim.experiments.stream import Plan, WorkerError, default_chunk, default_workers, parse_trace_runs
 from sim.outputs.console import render
 from sim.outputs.store import (
@@ -119,6 +120,58 @@ def parse_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
         return parse_trace_runs(text, runs)
     except ValueError as exc:
         raise OutputError(f"--trace-runs: {exc}") from None
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Optional[Path], typer.Argument(help="Scenario YAML file.", show_default=False)] = None,
+    vary: Annotated[
+        Optional[list[str]], typer.Option(help="path=lo:hi:n, path=lo:hi (sampled) or path=v1,v2,...")
+    ] = None,
+    design: Annotated[str, typer.Option(help="grid, lhs, sobol or morris.")] = "grid",
+    samples: Annotated[
+        Optional[int], typer.Option(help="Base samples for lhs, sobol (a power of two), morris.")
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs per point.")] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed, the same for every point.")] = 1,
+    outcome: Annotated[Optional[list[str]], typer.Option(help="Summary column(s) to rank parameters by.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="New results folder.")] = None,
+    overrides: SetOption = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    block: Annotated[Optional[int], typer.Option(min=1, help="Runs per task [default: up to 1,000].")] = None,
+    resume: Annotated[Optional[Path], typer.Option(help="Finish an interrupted sweep in this folder.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
+) -> None:
+    """Run a scenario over a design of parameter values; summaries per point and sensitivity indices."""
+    from sim.experiments import sweeps
+
+    workers = workers or default_workers()
+    if resume is not None:
+        folder, plan, points, specs, outcomes = sweeps.reopen(resume)
+    else:
+        if scenario is None or not vary:
+            raise OutputError("give a scenario file and at least one --vary (or --resume FOLDER)")
+        plan = sweeps.make_plan(scenario, overrides or [], vary, design, samples, runs, seed, block)
+        points, specs = sweeps.prepare(plan)
+        outcomes = sweeps.check_outcomes(specs[0], outcome or ["status_agreement"])
+        check_new_folder(out)
+        folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+        console=err_console, disable=quiet, transient=True,
+    ) as progress:  # fmt: skip
+        task = progress.add_task(f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points))
+        try:
+            summary = sweeps.complete(
+                plan, specs, points, folder, outcomes, workers, lambda k: progress.advance(task, k)
+            )
+        except KeyboardInterrupt:
+            progress.stop()
+            err_console.print(f"interrupted: finished tasks are kept; resume with basing sweep --resume {folder.path}")
+            raise typer.Exit(130) from None
+    if not quiet:
+        sweeps.render(summary, points, outcomes, folder, out_console)
+    out_console.print(f"results: {folder.path}")
 
 
 @app.command()
@@ -222,7 +275,7 @@ def main() -> None:
     message; nothing the user does shows a traceback."""
     try:
         app()
-    except (ScenarioError, OutputError) as exc:
+    except (ScenarioError, OutputError, DesignError) as exc:
         err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
         sys.exit(2)
     except WorkerError as exc:

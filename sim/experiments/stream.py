@@ -135,10 +135,14 @@ def _one(spec, plan, start, stop, on_progress):
     return start, rows, trace
 
 
+def pool_context():
+    """Worker processes start from a clean server process (forkserver), never a fork of a busy one."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def _pool(spec, plan, folder, workers, todo, on_progress) -> None:
-    context = multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                                          else "spawn")  # fmt: skip
-    pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_ignore_interrupts)
+    pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_ignore_interrupts)
     pending = {pool.submit(simulate_chunk, spec, start, stop, plan.seed, plan.traced(start, stop)): stop - start
                for start, stop in todo}  # fmt: skip
     try:

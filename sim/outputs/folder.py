@@ -54,21 +54,22 @@ class ResultsFolder:
         """Set the manifest's status ('running', 'incomplete', 'complete') and any extra fields."""
         self.write_manifest({**self.manifest(), "status": status, **extra})
 
-    def _chunk_file(self, kind: str, start: int) -> Path:
-        return self.chunks / f"{kind}-{start:012d}.parquet"
+    def _chunk_file(self, kind: str, key: int | str) -> Path:
+        """A chunk's file: keyed by its first run (an ensemble) or by a name (a sweep's point and block)."""
+        return self.chunks / (f"{kind}-{key:012d}.parquet" if isinstance(key, int) else f"{kind}-{key}.parquet")
 
-    def has_chunk(self, start: int) -> bool:
-        return self._chunk_file("runs", start).exists()
+    def has_chunk(self, key: int | str) -> bool:
+        return self._chunk_file("runs", key).exists()
 
     def done_runs(self) -> int:
         """Runs held in finished chunk files."""
         return sum(pq.ParquetFile(p).metadata.num_rows for p in self.chunks.glob("runs-*.parquet"))
 
-    def save_chunk(self, start: int, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
+    def save_chunk(self, key: int | str, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
         """Keep a finished chunk; its rows file is written last, so it marks the chunk as done."""
         if trace is not None:
-            write_table(trace, self._chunk_file("trace", start))
-        write_table(rows, self._chunk_file("runs", start))
+            write_table(trace, self._chunk_file("trace", key))
+        write_table(rows, self._chunk_file("runs", key))
 
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
         """Merge the chunks in run order into runs.parquet (and trace.parquet), summarise them on the

@@ -1,0 +1,121 @@
+"""Experimental designs: which values of which scenario parameters a sweep runs.
+
+A factor is a dotted scenario path with a range (``lo:hi`` or ``lo:hi:n``) or a list of values. A grid
+crosses every factor's values (a range gives n evenly spaced values); Latin hypercube, Sobol (Saltelli)
+and Morris designs sample ranges with SALib (Herman & Usher 2017), reproducibly from the sweep's seed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+
+Design = Literal["grid", "lhs", "sobol", "morris"]
+
+
+class DesignError(ValueError):
+    """A factor or design that cannot be expanded; the message says why."""
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One varied parameter: a range [low, high] (with ``count`` grid values) or explicit ``values``."""
+
+    path: str
+    low: float | None = None
+    high: float | None = None
+    count: int | None = None
+    values: tuple[Any, ...] | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.values is None
+
+    def grid_values(self) -> list[Any]:
+        if self.values is not None:
+            return list(self.values)
+        if self.count is None:
+            raise DesignError(f"{self.path}: a grid needs a number of values, as lo:hi:n")
+        return [float(v) for v in np.linspace(self.low, self.high, self.count)]
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise DesignError(f"{what}: not a number: '{text}'") from None
+
+
+def parse_vary(text: str) -> Factor:
+    """'actors.russia.patience=0.90:0.99:10', '...=0.9:0.99' (for sampling designs) or '...=0,0.02,0.05'."""
+    path, sep, spec = text.partition("=")
+    path, spec = path.strip(), spec.strip()
+    if not sep or not path or not spec:
+        raise DesignError(f"--vary {text}: expected dotted.path=lo:hi:n or dotted.path=v1,v2,...")
+    if ":" in spec and "," not in spec:
+        parts = spec.split(":")
+        if len(parts) not in (2, 3):
+            raise DesignError(f"{path}: a range is lo:hi or lo:hi:n")
+        low, high = _number(parts[0], path), _number(parts[1], path)
+        count = None
+        if len(parts) == 3:
+            if not parts[2].isdigit():
+                raise DesignError(f"{path}: the number of values must be a whole number (got '{parts[2]}')")
+            count = int(parts[2])
+        return range_factor(path, low, high, count)
+    return list_factor(path, [yaml.safe_load(v) for v in spec.split(",")])
+
+
+def range_factor(path: str, low: float, high: float, count: int | None = None) -> Factor:
+    if not low < high:
+        raise DesignError(f"{path}: the range's low ({low}) must be below its high ({high})")
+    if count is not None and count < 2:
+        raise DesignError(f"{path}: a range needs at least 2 values (got {count})")
+    return Factor(path, low, high, count)
+
+
+def list_factor(path: str, values: Any) -> Factor:
+    if not isinstance(values, list):  # a string is one value, never a list of its characters
+        raise DesignError(f"{path}: values must be a list, e.g. [0, 0.02, 0.05]")
+    if not values:
+        raise DesignError(f"{path}: the list of values is empty")
+    return Factor(path, values=tuple(values))
+
+
+def problem(factors: list[Factor]) -> dict[str, Any]:
+    """SALib's problem definition of range factors."""
+    return {"num_vars": len(factors), "names": [f.path for f in factors], "bounds": [[f.low, f.high] for f in factors]}
+
+
+def expand(factors: list[Factor], design: Design, samples: int | None, seed: int) -> list[dict[str, Any]]:
+    """The points of a design: one mapping of path to value per point, in a fixed order."""
+    if not factors:
+        raise DesignError("a sweep needs at least one --vary")
+    paths = [f.path for f in factors]
+    if len(set(paths)) != len(paths):
+        raise DesignError("each path may be varied once")
+    if design == "grid":
+        return [
+            dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(f.grid_values() for f in factors))
+        ]
+    lists = [f.path for f in factors if not f.is_range]
+    if lists:
+        raise DesignError(f"the {design} design samples ranges (lo:hi); {', '.join(lists)} give a list")
+    if samples is None or samples < 1:
+        raise DesignError(f"the {design} design needs --samples N")
+    from SALib.sample import latin, morris, sobol
+
+    definition = problem(factors)
+    if design == "lhs":
+        matrix = latin.sample(definition, samples, seed=seed)
+    elif design == "sobol":
+        if samples & (samples - 1):
+            raise DesignError(f"the sobol design needs --samples a power of two (got {samples})")
+        matrix = sobol.sample(definition, samples, calc_second_order=False, seed=seed)
+    else:
+        matrix = morris.sample(definition, samples, num_levels=4, seed=seed)
+    return [dict(zip(paths, (float(v) for v in row), strict=True)) for row in matrix]

@@ -1,0 +1,196 @@
+"""Parameter sweeps: a design's points, each a scenario with some values overridden, run as blocks of
+runs on a process pool; per-point summaries; sensitivity indices with SALib.
+
+Every point uses the same seed, so two points differ only by their parameters (common random numbers).
+Tasks are a point and a block of its runs; each finished task is kept as a file, so a sweep resumes where
+it stopped and gives the same files whatever the worker count or block size.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as futures
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.experiments.designs import Design, Factor, expand, problem
+from sim.experiments.ensemble import run_chunk
+from sim.experiments.stream import _ignore_interrupts, pool_context
+from sim.outputs.folder import ResultsFolder, _merge
+from sim.outputs.store import OutputError, write_table
+from sim.outputs.summary import Summary
+from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """What a sweep runs: the design's points, ``runs`` runs per point with ``seed``, in blocks."""
+
+    scenario: str
+    overrides: tuple[str, ...]
+    factors: tuple[Factor, ...]
+    design: Design
+    samples: int | None
+    runs: int
+    seed: int
+    block: int
+
+    def tasks(self, points: int) -> list[tuple[int, int, int]]:
+        """(point, first run, stop) of every task, in order."""
+        return [(p, s, min(s + self.block, self.runs)) for p in range(points) for s in range(0, self.runs, self.block)]
+
+
+def _override(path: str, value: Any) -> str:
+    return f"{path}={json.dumps(value)}"  # JSON is YAML: numbers, strings, lists and mappings survive
+
+
+def point_scenarios(plan: SweepPlan, points: list[dict[str, Any]]) -> list[Scenario]:
+    """Each point's scenario, all validated before anything runs; problems name their point."""
+    specs, problems = [], {}
+    for index, point in enumerate(points):
+        try:
+            overrides = [*plan.overrides, *(_override(path, value) for path, value in point.items())]
+            specs.append(load_scenario(plan.scenario, overrides).spec)
+        except ScenarioError as exc:
+            for p in exc.problems:  # the same problem at many points is told once, with the points
+                problems.setdefault((p.file, p.line, p.path, p.message), []).append((index, point))
+    if problems:
+        raise ScenarioError([
+            Problem(file, line, path, f"{message} (at {_where(at, len(points))})")
+            for (file, line, path, message), at in problems.items()
+        ])  # fmt: skip
+    return specs
+
+
+def _where(at: list[tuple[int, dict[str, Any]]], total: int) -> str:
+    if len(at) == total:
+        return f"all {total} points"
+    index, point = at[0]
+    more = f" and {len(at) - 1} more" if len(at) > 1 else ""
+    return f"point {index}: {_show(point)}{more}"
+
+
+def _show(point: dict[str, Any]) -> str:
+    return ", ".join(f"{path}={value:.4g}" if isinstance(value, float) else f"{path}={value}"
+                     for path, value in point.items())  # fmt: skip
+
+
+def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) -> tuple[str, pd.DataFrame]:
+    """One point's runs [start, stop) (in a worker process), with the point's id in front."""
+    rows = run_chunk(spec, np.arange(start, stop), seed).runs
+    rows.insert(0, "point", np.full(len(rows), point, dtype=np.int64))
+    return task_key(point, start), rows
+
+
+def task_key(point: int, start: int) -> str:
+    return f"p{point:06d}-r{start:012d}"
+
+
+def execute_sweep(plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, on_progress=None):
+    """Run every task the folder does not hold yet (in this process with one worker)."""
+    todo = [t for t in plan.tasks(len(specs)) if not folder.has_chunk(task_key(t[0], t[1]))]
+    if workers == 1:
+        for point, start, stop in todo:
+            key, rows = simulate_task(specs[point], point, start, stop, plan.seed)
+            folder.save_chunk(key, rows, None)
+            if on_progress:
+                on_progress(stop - start)
+        return
+    with futures.ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=_ignore_interrupts) as pool:
+        pending = {pool.submit(simulate_task, specs[p], p, s, e, plan.seed): e - s for p, s, e in todo}
+        try:
+            for done in futures.as_completed(pending):
+                key, rows = done.result()
+                folder.save_chunk(key, rows, None)
+                if on_progress:
+                    on_progress(pending[done])
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def flatten(summary: dict[str, Any]) -> dict[str, float]:
+    """One row of numbers from a run summary: shares as name, name_low, name_high; spreads as
+    name_median, name_p10, name_p90 (e.g. status_agreement, terms_tartus_median, indicators_deal)."""
+    out: dict[str, float] = {}
+
+    def walk(prefix: str, node: Any) -> None:
+        if isinstance(node, dict) and "share" in node:
+            out[prefix], out[f"{prefix}_low"], out[f"{prefix}_high"] = node["share"], node["low"], node["high"]
+        elif isinstance(node, dict) and "median" in node:
+            for key in ("median", "p10", "p90"):
+                out[f"{prefix}_{key}"] = node[key]
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(f"{prefix}_{key}" if prefix else str(key), value)
+
+    walk("", {k: v for k, v in summary.items() if k not in ("runs", "kind", "agreement_date")})
+    return out
+
+
+def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
+                   outcomes: list[str]) -> pd.DataFrame:  # fmt: skip
+    """Merge the tasks into runs.parquet, write points.parquet, summary.parquet and, for Sobol and Morris
+    designs, sensitivity.parquet; returns the per-point summary."""
+    tasks = plan.tasks(len(specs))
+    missing = [t for t in tasks if not folder.has_chunk(task_key(t[0], t[1]))]
+    if missing:
+        raise OutputError(f"{folder.path}: {len(missing)} tasks are missing; resume the sweep")
+    summaries = [Summary(spec) for spec in specs]
+
+    def visit(rows: pd.DataFrame) -> None:
+        summaries[int(rows["point"].iloc[0])].add(rows)
+
+    files = [folder._chunk_file("runs", task_key(p, s)) for p, s, _ in tasks]
+    count = _merge(files, folder.path / "runs.parquet", visit)
+    if count != plan.runs * len(specs):
+        raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
+    table = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)])
+    write_table(table, folder.path / "points.parquet")
+    summary = pd.DataFrame([{"point": i, **flatten(s.result())} for i, s in enumerate(summaries)])
+    write_table(summary, folder.path / "summary.parquet")
+    if plan.design in ("sobol", "morris"):
+        write_table(sensitivity(plan, points, summary, outcomes), folder.path / "sensitivity.parquet")
+    shutil.rmtree(folder.chunks)
+    return summary
+
+
+def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataFrame, outcomes: list[str]):
+    """First-order and total Sobol indices, or Morris mu* and sigma, of each outcome, with 95% intervals."""
+    from SALib.analyze import morris, sobol
+
+    definition = problem(list(plan.factors))
+    x = np.array([[p[f.path] for f in plan.factors] for p in points])
+    rows = []
+    for outcome in outcomes:
+        y = summary[outcome].to_numpy(dtype=float)
+        y = np.where(np.isfinite(y), y, np.nanmean(y) if np.isfinite(y).any() else 0.0)
+        if plan.design == "sobol":
+            result = sobol.analyze(definition, y, calc_second_order=False, seed=plan.seed)
+            for i, factor in enumerate(plan.factors):
+                rows += [{"outcome": outcome, "parameter": factor.path, "index": name, "value": result[name][i],
+                          "conf": result[f"{name}_conf"][i]} for name in ("S1", "ST")]  # fmt: skip
+        else:
+            result = morris.analyze(definition, x, y, num_levels=4, seed=plan.seed)
+            for i, factor in enumerate(plan.factors):
+                row = {"outcome": outcome, "parameter": factor.path}
+                rows.append(
+                    {**row, "index": "mu_star", "value": result["mu_star"][i], "conf": result["mu_star_conf"][i]}
+                )
+                rows.append({**row, "index": "sigma", "value": result["sigma"][i], "conf": math.nan})
+    return pd.DataFrame(rows)
+
+
+def design_points(plan: SweepPlan) -> list[dict[str, Any]]:
+    return expand(list(plan.factors), plan.design, plan.samples, plan.seed)
+
+
+__all__ = ["SweepPlan", "design_points", "execute_sweep", "finalise_sweep", "point_scenarios"]

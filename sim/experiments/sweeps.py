@@ -1,0 +1,109 @@
+"""``basing sweep`` from start to a complete folder: plan, validation of every point, manifest, tasks,
+merge, summaries and sensitivity; resuming an interrupted sweep from its manifest."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from sim.experiments.designs import DesignError, Factor, parse_vary
+from sim.experiments.sweep import SweepPlan, design_points, execute_sweep, finalise_sweep, flatten, point_scenarios
+from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import OutputError, git_commit, utc_stamp, versions
+from sim.outputs.summary import Summary
+from sim.scenario.schema import Scenario
+
+
+def make_plan(scenario: Path, overrides: list[str], vary: list[str], design: str, samples: int | None, runs: int,
+              seed: int, block: int | None) -> SweepPlan:  # fmt: skip
+    if design not in ("grid", "lhs", "sobol", "morris"):
+        raise DesignError(f"--design {design}: choose grid, lhs, sobol or morris")
+    factors = tuple(parse_vary(text) for text in vary)
+    return SweepPlan(str(scenario), tuple(overrides), factors, design, samples, runs, seed, block or min(runs, 1000))
+
+
+def prepare(plan: SweepPlan) -> tuple[list[dict[str, Any]], list[Scenario]]:
+    """The design's points and every point's validated scenario."""
+    points = design_points(plan)
+    return points, point_scenarios(plan, points)
+
+
+def check_outcomes(spec: Scenario, outcomes: list[str]) -> list[str]:
+    """Outcomes must be columns of the per-point summary (status_agreement, indicators_deal, ...)."""
+    known = list(flatten(Summary(spec).result()))
+    for outcome in outcomes:
+        if outcome not in known:
+            close = difflib.get_close_matches(outcome, known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; e.g. {', '.join(known[:4])}"
+            raise OutputError(f"--outcome {outcome}: not a summary column{hint}")
+    return outcomes
+
+
+def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], out: Path | None, name: str,
+          command: list[str]) -> ResultsFolder:  # fmt: skip
+    folder = ResultsFolder.create(out, f"{name}-sweep")
+    folder.write_manifest({
+        "created": utc_stamp(), "command": command, "kind": "sweep", "status": "running",
+        "scenario": plan.scenario, "overrides": list(plan.overrides),
+        "factors": [{k: v for k, v in vars(f).items() if v is not None} for f in plan.factors],
+        "design": plan.design, "samples": plan.samples, "runs": plan.runs, "seed": plan.seed, "block": plan.block,
+        "points": len(points), "outcomes": outcomes, "versions": versions(),
+        "git": git_commit(Path(__file__).resolve().parent),
+    })  # fmt: skip
+    return folder
+
+
+def reopen(path: Path):
+    """An incomplete sweep folder, its plan, points, scenarios and outcomes."""
+    folder = ResultsFolder.open(path)
+    record = folder.manifest()
+    if record.get("kind") != "sweep":
+        raise OutputError(f"{path}: not a sweep folder")
+    if record.get("status") == "complete":
+        raise OutputError(f"{path}: this sweep is complete; there is nothing to resume")
+    if record["versions"]["basing"] != versions()["basing"]:
+        raise OutputError(f"{path}: made with basing {record['versions']['basing']}; results would mix versions")
+    factors = tuple(Factor(**{**f, "values": tuple(f["values"])} if "values" in f else f) for f in record["factors"])
+    plan = SweepPlan(record["scenario"], tuple(record["overrides"]), factors, record["design"], record["samples"],
+                     record["runs"], record["seed"], record["block"])  # fmt: skip
+    points, specs = prepare(plan)
+    return folder, plan, points, specs, record["outcomes"]
+
+
+def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
+             outcomes: list[str], workers: int, on_progress: Callable[[int], None] | None) -> pd.DataFrame:  # fmt: skip
+    try:
+        execute_sweep(plan, specs, folder, workers, on_progress)
+    except BaseException:
+        folder.mark("incomplete")
+        raise
+    summary = finalise_sweep(plan, specs, points, folder, outcomes)
+    folder.mark("complete", rows=plan.runs * len(points))
+    return summary
+
+
+def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[str], folder: ResultsFolder,
+           console: Console) -> None:  # fmt: skip
+    """The first points with their outcomes, and the sensitivity indices if there are any."""
+    table = Table(title=f"{len(points)} points (first 20)", title_justify="left")
+    for column in ["point", *points[0], *outcomes]:
+        table.add_column(column, justify="right")
+    for index, point in enumerate(points[:20]):
+        values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in point.values()]
+        table.add_row(str(index), *values, *(f"{summary.loc[index, o]:.4g}" for o in outcomes))
+    console.print(table)
+    path = folder.path / "sensitivity.parquet"
+    if path.exists():
+        indices = pd.read_parquet(path)
+        ranked = Table(title="Sensitivity (95% interval half-width)", title_justify="left")
+        for column in ("outcome", "parameter", "index", "value", "conf"):
+            ranked.add_column(column, justify="right" if column in ("value", "conf") else "left")
+        for row in indices.itertuples():
+            ranked.add_row(row.outcome, row.parameter, row.index, f"{row.value:.4f}", f"{row.conf:.4f}")
+        console.print(ranked)

@@ -1,0 +1,158 @@
+"""Sweeps: design expansion, validation of every point, identical results for any workers and blocks,
+resume, per-point summaries and sensitivity indices."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from test_engine import walkout_prone
+
+from sim.experiments.designs import DesignError, expand, list_factor, parse_vary, range_factor
+
+
+def basing(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd,
+                          env=dict(os.environ), timeout=600)  # fmt: skip
+
+
+def test_grid_sizes_and_values():
+    factors = [parse_vary("a.b=0:1:3"), parse_vary("c.d=1,2"), parse_vary("e.f=x,y,z")]
+    points = expand(factors, "grid", None, 0)
+    assert len(points) == 3 * 2 * 3
+    assert points[0] == {"a.b": 0.0, "c.d": 1, "e.f": "x"}
+    assert sorted({p["a.b"] for p in points}) == [0.0, 0.5, 1.0]
+
+
+def test_sampling_designs_stay_in_bounds_and_repeat():
+    factors = [range_factor("a", 0.9, 0.99), range_factor("b", 0.0, 0.05)]
+    for design, samples, size in (("lhs", 20, 20), ("sobol", 16, 16 * 4), ("morris", 5, 5 * 3)):
+        points = expand(factors, design, samples, seed=3)
+        assert len(points) == size
+        values = np.array([[p["a"], p["b"]] for p in points])
+        assert (values[:, 0] >= 0.9).all() and (values[:, 0] <= 0.99).all()
+        assert (values[:, 1] >= 0.0).all() and (values[:, 1] <= 0.05).all()
+        assert points == expand(factors, design, samples, seed=3)
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda: parse_vary("a=0.9:0.9:3"), "must be below"),
+        (lambda: parse_vary("a=0:1:1"), "at least 2 values"),
+        (lambda: parse_vary("a=0:1:x"), "whole number"),
+        (lambda: parse_vary("a"), "expected dotted.path"),
+        (lambda: list_factor("a", []), "empty"),
+        (lambda: list_factor("a", "0.9"), "must be a list"),
+        (lambda: expand([range_factor("a", 0, 1)], "sobol", 6, 0), "power of two"),
+        (lambda: expand([list_factor("a", [1, 2])], "lhs", 4, 0), "samples ranges"),
+        (lambda: expand([range_factor("a", 0, 1)], "grid", None, 0), "lo:hi:n"),
+        (lambda: expand([range_factor("a", 0, 1)], "lhs", None, 0), "--samples"),
+    ],
+)
+def test_bad_designs(call, fragment):
+    with pytest.raises(DesignError, match=fragment):
+        call()
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("sweep")
+    (folder / "seed.txt").write_text("Alpha wants the port. Beta wants money.\n")
+    (folder / "toy.yaml").write_text(yaml.safe_dump(walkout_prone()))
+    done = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--vary",
+                  "protocol.breakdown_risk=0,0.05", "-n", "300", "--workers", "1", "--block", "300", "-q",
+                  "--out", "ref", cwd=folder)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return folder
+
+
+def test_sweep_writes_points_runs_and_summaries(toy):
+    points = pd.read_parquet(toy / "ref" / "points.parquet")
+    runs = pd.read_parquet(toy / "ref" / "runs.parquet")
+    summary = pd.read_parquet(toy / "ref" / "summary.parquet")
+    assert len(points) == 6 and list(points.columns) == ["point", "actors.alpha.patience", "protocol.breakdown_risk"]
+    assert len(runs) == 6 * 300 and runs.groupby("point").size().eq(300).all()
+    assert {"status_agreement", "status_agreement_low", "status_agreement_high", "terms_port_median"} <= set(summary)
+    for point, rows in runs.groupby("point"):
+        share = (rows["status"] == "agreement").mean()
+        assert summary.loc[point, "status_agreement"] == pytest.approx(share)
+    risky = points["protocol.breakdown_risk"] == 0.05
+    assert (summary.loc[risky, "status_breakdown"] > 0).all() and (summary.loc[~risky, "status_breakdown"] == 0).all()
+    manifest = json.loads((toy / "ref" / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["rows"] == 1800
+
+
+def test_same_files_whatever_the_workers_and_blocks(toy):
+    done = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--vary",
+                  "protocol.breakdown_risk=0,0.05", "-n", "300", "--workers", "2", "--block", "70", "-q",
+                  "--out", "other", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+        assert (toy / "ref" / name).read_bytes() == (toy / "other" / name).read_bytes(), name
+
+
+def test_points_share_their_random_numbers(toy):
+    # every point uses the same seed: two points with the same values repeat each other run for run
+    done = basing("sweep", "toy.yaml", "--vary", "protocol.belief_step=0.02,0.02,0.2", "-n", "200", "-q", "--out",
+                  "twins", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    runs = pd.read_parquet(toy / "twins" / "runs.parquet")
+    first, twin, other = (runs[runs["point"] == k].drop(columns="point").reset_index(drop=True) for k in range(3))
+    pd.testing.assert_frame_equal(first, twin)
+    assert not first.equals(other)
+
+
+def test_resume_a_sweep(toy, tmp_path):
+    from sim.experiments import sweeps
+    from sim.experiments.sweep import execute_sweep
+
+    plan = sweeps.make_plan(toy / "toy.yaml", [], ["actors.alpha.patience=0.9:0.99:3"], "grid", None, 200, 1, 100)
+    points, specs = sweeps.prepare(plan)
+    folder = sweeps.start(plan, points, ["status_agreement"], tmp_path / "half", "toy", ["test"])
+    execute_sweep(plan, specs[:1], folder, 1)  # the first point only
+    folder.mark("incomplete")
+    done = basing("sweep", "--resume", str(tmp_path / "half"), "-q", cwd=toy)
+    assert done.returncode == 0, done.stderr
+    whole = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "-n", "200", "--block", "100",
+                   "-q", "--out", "whole", cwd=toy)  # fmt: skip
+    assert whole.returncode == 0
+    for name in ("runs.parquet", "summary.parquet"):
+        assert (tmp_path / "half" / name).read_bytes() == (toy / "whole" / name).read_bytes()
+    again = basing("sweep", "--resume", str(tmp_path / "half"), cwd=toy)
+    assert again.returncode == 2 and "complete" in again.stderr
+
+
+def test_sobol_sensitivity_ranks_the_parameter_that_matters(toy):
+    done = basing("sweep", "toy.yaml", "--vary", "protocol.breakdown_risk=0:0.1", "--vary",
+                  "actors.gamma.capability=0.1:0.9", "--design", "sobol", "--samples", "16", "-n", "200",
+                  "--outcome", "status_breakdown", "-q", "--out", "sobol", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    indices = pd.read_parquet(toy / "sobol" / "sensitivity.parquet")
+    total = indices[indices["index"] == "ST"].set_index("parameter")["value"]
+    assert total["protocol.breakdown_risk"] > 0.5 > total["actors.gamma.capability"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--vary", "actors.alpha.patiense=0.9:0.99:3"], "did you mean 'patience'? (at all 3 points)"),
+        (["--vary", "actors.alpha.patience=0.9:1.5:3"], "must lie within [0.0, 1.0] (got 1.2) (at point 1"),
+        (["--vary", "actors.alpha.patience=0.9:0.99:3", "--outcome", "status_agreemnt"], "did you mean"),
+        (["--vary", "actors.alpha.patience=0.9:0.99", "--design", "sobol", "--samples", "6"], "power of two"),
+        (["--vary", "actors.alpha.patience=0.9:0.99:3", "--design", "fancy"], "choose grid"),
+        ([], "at least one --vary"),
+    ],
+)
+def test_bad_sweeps_exit_2_before_running(toy, args, fragment):
+    done = basing("sweep", "toy.yaml", *args, "-n", "10", "--out", "never", cwd=toy)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert fragment in done.stderr and "Traceback" not in done.stderr
+    assert not (toy / "never").exists()
