@@ -140,6 +140,10 @@ def sweep(
     workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
     block: Annotated[Optional[int], typer.Option(min=1, help="Runs per task [default: up to 1,000].")] = None,
     resume: Annotated[Optional[Path], typer.Option(help="Finish an interrupted sweep in this folder.")] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run on this Dask cluster, e.g. tcp://host:8786.")] = None,
+    dask_local: Annotated[
+        Optional[int], typer.Option(min=1, help="Run on a new local Dask cluster of N workers.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario over a design of parameter values; summaries per point and sensitivity indices."""
@@ -155,6 +159,8 @@ def sweep(
         points, specs = sweeps.prepare(plan)
         outcomes = sweeps.check_outcomes(specs[0], outcome or ["status_agreement"])
         check_new_folder(out)
+    client = sweeps.dask_client(scheduler, dask_local)  # before any folder is made: an unreachable one fails here
+    if resume is None:
         folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
@@ -162,13 +168,17 @@ def sweep(
     ) as progress:  # fmt: skip
         task = progress.add_task(f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points))
         try:
-            summary = sweeps.complete(
-                plan, specs, points, folder, outcomes, workers, lambda k: progress.advance(task, k)
-            )
+            advance = lambda k: progress.advance(task, k)  # noqa: E731
+            summary = sweeps.complete(plan, specs, points, folder, outcomes, workers, advance, client)
         except KeyboardInterrupt:
             progress.stop()
             err_console.print(f"interrupted: finished tasks are kept; resume with basing sweep --resume {folder.path}")
             raise typer.Exit(130) from None
+        finally:
+            sweeps.close_dask(client)
+    from sim.outputs.plots import page
+
+    write_text(folder.path / "sweep.html", page(sweeps.figures(folder, outcomes), f"{specs[0].name}: sweep"))
     if not quiet:
         sweeps.render(summary, points, outcomes, folder, out_console)
     out_console.print(f"results: {folder.path}")

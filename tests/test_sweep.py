@@ -156,3 +156,73 @@ def test_bad_sweeps_exit_2_before_running(toy, args, fragment):
     assert done.returncode == 2, done.stdout + done.stderr
     assert fragment in done.stderr and "Traceback" not in done.stderr
     assert not (toy / "never").exists()
+
+
+@pytest.fixture(scope="module")
+def dask_cluster(tmp_path_factory):
+    """A real Dask scheduler and worker on loopback, as separate processes."""
+    import time
+
+    folder = tmp_path_factory.mktemp("dask")
+    scheduler_file = folder / "scheduler.json"
+    dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen([*dask, "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(scheduler_file)], cwd=folder,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.time() + 60
+    while not scheduler_file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                               "--nworkers", "2", "--no-dashboard", "--host", "127.0.0.1"], cwd=folder,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    from distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(2, timeout=60)
+    yield address
+    for process in (worker, scheduler):
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_a_dask_cluster_gives_the_same_bytes(toy, dask_cluster):
+    done = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--vary",
+                  "protocol.breakdown_risk=0,0.05", "-n", "300", "--block", "150", "--scheduler", dask_cluster, "-q",
+                  "--out", "on-dask", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+        assert (toy / "ref" / name).read_bytes() == (toy / "on-dask" / name).read_bytes(), name
+
+
+def test_an_unreachable_scheduler_fails_fast(toy):
+    import time
+
+    start = time.time()
+    done = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--scheduler",
+                  "tcp://127.0.0.1:9", "--out", "nowhere", cwd=toy)  # fmt: skip
+    assert done.returncode == 2 and "cannot reach it" in done.stderr
+    assert time.time() - start < 30 and not (toy / "nowhere").exists()
+
+
+def test_sweep_page_and_figures(toy):
+    from sim.outputs import plots
+
+    html = (toy / "ref" / "sweep.html").read_text()
+    assert html.count('class="plotly-graph-div"') == 3  # two parameters, one heatmap, status_agreement
+    assert '<script src="http' not in html and "plotly.js v" in html  # plotly.js embedded: opens offline
+    points = pd.read_parquet(toy / "ref" / "points.parquet")
+    summary = pd.read_parquet(toy / "ref" / "summary.parquet")
+    figure = plots.outcome_against(points, summary, "actors.alpha.patience", "status_agreement")
+    lines = [t for t in figure.data if t.mode == "lines+markers"]
+    assert len(lines) == 2 and figure.layout.xaxis.title.text == "alpha.patience"  # one line per breakdown risk
+    assert len(figure.data) == 4  # and a band for each
+    heat = plots.heatmap(points, summary, "actors.alpha.patience", "protocol.breakdown_risk", "status_agreement")
+    assert np.asarray(heat.data[0].z).shape == (2, 3)
+    parameters = ["protocol.breakdown_risk", "actors.gamma.capability"] * 2
+    indices = pd.DataFrame(
+        {"outcome": "p", "parameter": parameters, "index": ["ST", "ST", "S1", "S1"], "value": [0.9, 0.1, 0.8, 0.05]}
+    ).assign(conf=0.05)
+    bars = plots.sensitivity_bars(indices, "p")
+    assert list(bars.data[0].y) == ["gamma.capability", "protocol.breakdown_risk"]  # largest on top
+    assert list(bars.data[0].x) == [0.1, 0.9]

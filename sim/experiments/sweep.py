@@ -93,9 +93,15 @@ def task_key(point: int, start: int) -> str:
     return f"p{point:06d}-r{start:012d}"
 
 
-def execute_sweep(plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, on_progress=None):
-    """Run every task the folder does not hold yet (in this process with one worker)."""
+def execute_sweep(
+    plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, on_progress=None, client=None
+):
+    """Run every task the folder does not hold yet: on a Dask ``client`` if given, else in this process
+    (one worker) or a local process pool. The tasks are pure, so the executor does not change results."""
     todo = [t for t in plan.tasks(len(specs)) if not folder.has_chunk(task_key(t[0], t[1]))]
+    if client is not None:
+        _on_dask(client, plan, specs, folder, todo, on_progress)
+        return
     if workers == 1:
         for point, start, stop in todo:
             key, rows = simulate_task(specs[point], point, start, stop, plan.seed)
@@ -115,6 +121,22 @@ def execute_sweep(plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder,
             for future in pending:
                 future.cancel()
             raise
+
+
+def _on_dask(client, plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, todo, on_progress) -> None:
+    """Submit the tasks to a Dask cluster and keep each result as it arrives."""
+    from distributed import as_completed
+
+    pending = {client.submit(simulate_task, specs[p], p, s, e, plan.seed, pure=False): e - s for p, s, e in todo}
+    try:
+        for done in as_completed(list(pending)):
+            key, rows = done.result()
+            folder.save_chunk(key, rows, None)
+            if on_progress:
+                on_progress(pending[done])
+    except KeyboardInterrupt:
+        client.cancel(list(pending))
+        raise
 
 
 def flatten(summary: dict[str, Any]) -> dict[str, float]:

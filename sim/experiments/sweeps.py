@@ -76,16 +76,63 @@ def reopen(path: Path):
     return folder, plan, points, specs, record["outcomes"]
 
 
-def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
-             outcomes: list[str], workers: int, on_progress: Callable[[int], None] | None) -> pd.DataFrame:  # fmt: skip
+def dask_client(scheduler: str | None, local: int | None):
+    """A Dask client: of the cluster at ``scheduler``, or of a new local cluster of ``local`` workers on
+    loopback; None for neither. An unreachable scheduler fails within seconds."""
+    if scheduler is None and local is None:
+        return None
     try:
-        execute_sweep(plan, specs, folder, workers, on_progress)
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise OutputError("Dask is not installed: pip install 'dask[distributed]'") from None
+    if scheduler is not None:
+        try:
+            return Client(scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise OutputError(f"--scheduler {scheduler}: cannot reach it ({exc.__class__.__name__})") from None
+    cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True, host="127.0.0.1",
+                           dashboard_address=None)  # fmt: skip
+    return Client(cluster)
+
+
+def close_dask(client) -> None:
+    """Close a client, and the local cluster it started if any (its worker processes with it)."""
+    if client is None:
+        return
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None:
+        cluster.close(timeout=10)
+
+
+def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
+             outcomes: list[str], workers: int, on_progress: Callable[[int], None] | None,
+             client=None) -> pd.DataFrame:  # fmt: skip
+    try:
+        execute_sweep(plan, specs, folder, workers, on_progress, client)
     except BaseException:
         folder.mark("incomplete")
         raise
     summary = finalise_sweep(plan, specs, points, folder, outcomes)
     folder.mark("complete", rows=plan.runs * len(points))
     return summary
+
+
+def figures(folder: ResultsFolder, outcomes: list[str]) -> list:
+    """The sweep's figures: each outcome against each parameter; a heatmap over the first two parameters of
+    a grid; the sensitivity indices."""
+    from sim.outputs import plots
+
+    points = pd.read_parquet(folder.path / "points.parquet")
+    summary = pd.read_parquet(folder.path / "summary.parquet")
+    parameters = [c for c in points.columns if c != "point" and pd.api.types.is_numeric_dtype(points[c])]
+    out = [plots.outcome_against(points, summary, p, o) for o in outcomes for p in parameters]
+    if len(parameters) >= 2 and all(points[p].nunique() <= 50 for p in parameters[:2]):
+        out += [plots.heatmap(points, summary, parameters[0], parameters[1], o) for o in outcomes]
+    if (folder.path / "sensitivity.parquet").exists():
+        indices = pd.read_parquet(folder.path / "sensitivity.parquet")
+        out += [plots.sensitivity_bars(indices, o) for o in outcomes]
+    return out
 
 
 def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[str], folder: ResultsFolder,

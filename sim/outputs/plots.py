@@ -27,3 +27,64 @@ def timeline(trace: pd.DataFrame, events: pd.DataFrame, parties: list[str], issu
     figure.update_xaxes(title_text="round", row=len(issues), col=1)
     figure.update_layout(title=title, height=260 * len(issues), template="plotly_white")
     return figure
+
+
+def _label(path: str) -> str:
+    return path.split(".", 1)[1] if path.startswith(("actors.", "events.", "issues.")) else path
+
+
+def outcome_against(points: pd.DataFrame, summary: pd.DataFrame, parameter: str, outcome: str) -> go.Figure:
+    """An outcome against one parameter with its 95% band (one line per value of a second grid factor)."""
+    data = points.merge(summary, on="point").sort_values(parameter)
+    others = [c for c in points.columns if c not in ("point", parameter)]
+    groups = data.groupby(others[0]) if len(others) == 1 and data[others[0]].nunique() <= 8 else [(None, data)]
+    figure = go.Figure()
+    for value, rows in groups:
+        name = (
+            outcome
+            if value is None
+            else f"{_label(others[0])} = {value:.4g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+        has_band = f"{outcome}_low" in rows
+        if has_band:
+            figure.add_trace(go.Scatter(x=list(rows[parameter]) + list(rows[parameter])[::-1],
+                                        y=list(rows[f"{outcome}_high"]) + list(rows[f"{outcome}_low"])[::-1],
+                                        fill="toself", opacity=0.2, line={"width": 0}, showlegend=False,
+                                        hoverinfo="skip", legendgroup=name))  # fmt: skip
+        figure.add_trace(go.Scatter(x=rows[parameter], y=rows[outcome], mode="lines+markers", name=name,
+                                    legendgroup=name))  # fmt: skip
+    figure.update_layout(title=f"{outcome} against {_label(parameter)} (95% band)", xaxis_title=_label(parameter),
+                         yaxis_title=outcome, template="plotly_white")  # fmt: skip
+    return figure
+
+
+def heatmap(points: pd.DataFrame, summary: pd.DataFrame, x: str, y: str, outcome: str) -> go.Figure:
+    """An outcome over a grid of two parameters (the mean over any other factors)."""
+    table = points.merge(summary, on="point").pivot_table(index=y, columns=x, values=outcome, aggfunc="mean")
+    figure = go.Figure(go.Heatmap(z=table.to_numpy(), x=list(table.columns), y=list(table.index),
+                                  colorbar={"title": outcome}))  # fmt: skip
+    figure.update_layout(title=f"{outcome} over {_label(x)} and {_label(y)}", xaxis_title=_label(x),
+                         yaxis_title=_label(y), template="plotly_white")  # fmt: skip
+    return figure
+
+
+def sensitivity_bars(indices: pd.DataFrame, outcome: str) -> go.Figure:
+    """A tornado of total (or Morris mu*) indices with 95% intervals, largest on top."""
+    main = "ST" if (indices["index"] == "ST").any() else "mu_star"
+    rows = indices[(indices["outcome"] == outcome) & (indices["index"] == main)].sort_values("value")
+    figure = go.Figure(go.Bar(x=rows["value"], y=[_label(p) for p in rows["parameter"]], orientation="h",
+                              error_x={"type": "data", "array": rows["conf"]}))  # fmt: skip
+    figure.update_layout(title=f"Sensitivity of {outcome} ({main}, 95% intervals)", xaxis_title=main,
+                         template="plotly_white")  # fmt: skip
+    return figure
+
+
+def page(figures: list[go.Figure], title: str) -> str:
+    """One self-contained HTML page (plotly.js embedded once, no network needed) with the figures."""
+    import html
+
+    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
+            f"<h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")  # fmt: skip

@@ -7,6 +7,7 @@ bad cross-reference, a missing quote) is reported as ``file:line: dotted.path: m
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from dataclasses import dataclass, field
@@ -80,8 +81,27 @@ def shown(path: Path) -> str:
     return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
 
 
+_PARSED: dict[tuple, tuple[dict[str, Any], Origins]] = {}  # (path, size, mtime) -> parse, for sweeps
+
+
 def read_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
-    """Parse one YAML file into a mapping and the line of every value in it."""
+    """Parse one YAML file into a mapping and the line of every value in it. A file read before and not
+    changed since is not parsed again (a sweep loads its scenario once per point); callers get copies."""
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _PARSED:
+        data, origins = _PARSED[key]
+        return copy.deepcopy(data), dict(origins)
+    data, origins = _parse_yaml(path)
+    if key is not None:
+        _PARSED[key] = (copy.deepcopy(data), dict(origins))
+    return data, origins
+
+
+def _parse_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
     file = shown(path)
     try:
         text = path.read_text(encoding="utf-8")

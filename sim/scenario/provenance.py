@@ -3,8 +3,10 @@ must appear in one of the scenario's reference files. Whitespace is normalised; 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.scenario.base import Strict
@@ -40,10 +42,17 @@ def _as_list(value: str | list[str] | None) -> list[str]:
     return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _normalised_text(file: Path, size: int, modified: int) -> str:
+    """A source file's normalised text, read once per version of the file."""
+    return normalise(file.read_text(encoding="utf-8"))
+
+
 def _read(loaded: LoadedScenario, key: str, value: str, path: tuple) -> tuple[str | None, Problem | None]:
     file = loaded.resolve_relative(key, value)
     try:
-        return normalise(file.read_text(encoding="utf-8")), None
+        stat = file.stat()
+        return _normalised_text(file, stat.st_size, stat.st_mtime_ns), None
     except FileNotFoundError:
         return None, loaded.locate(path, f"file not found: {file}")
     except (OSError, UnicodeDecodeError) as exc:
