@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -128,12 +129,14 @@ def sweep(
     vary: Annotated[
         Optional[list[str]], typer.Option(help="path=lo:hi:n, path=lo:hi (sampled) or path=v1,v2,...")
     ] = None,
-    design: Annotated[str, typer.Option(help="grid, lhs, sobol or morris.")] = "grid",
+    design: Annotated[Optional[str], typer.Option(help="grid, lhs, sobol or morris [default: grid].")] = None,
     samples: Annotated[
         Optional[int], typer.Option(help="Base samples for lhs, sobol (a power of two), morris.")
     ] = None,
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs per point.")] = 1000,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed, the same for every point.")] = 1,
+    runs: Annotated[Optional[int], typer.Option("--runs", "-n", min=1, help="Runs per point [default: 1000].")] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed for every point [default: 1].")
+    ] = None,
     outcome: Annotated[Optional[list[str]], typer.Option(help="Summary column(s) to rank parameters by.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="New results folder.")] = None,
     overrides: SetOption = None,
@@ -153,11 +156,30 @@ def sweep(
     if resume is not None:
         folder, plan, points, specs, outcomes = sweeps.reopen(resume)
     else:
-        if scenario is None or not vary:
-            raise OutputError("give a scenario file and at least one --vary (or --resume FOLDER)")
-        plan = sweeps.make_plan(scenario, overrides or [], vary, design, samples, runs, seed, block)
+        if scenario is not None and sweeps.is_sweep_file(scenario):
+            given = {"--vary": vary, "--set": overrides, "--outcome": outcome, "--design": design, "--samples": samples,
+                     "--runs": runs, "--seed": seed}  # fmt: skip
+            named = [name for name, value in given.items() if value is not None and value != []]
+            if named:
+                raise OutputError(f"{scenario} is a sweep file: set {', '.join(named)} in it, not here")
+            plan, wanted = sweeps.read_sweep_file(scenario)
+            plan = plan if block is None else replace(plan, block=block)
+        else:
+            if scenario is None or not vary:
+                raise OutputError("give a scenario or sweep file, and a scenario needs --vary (or --resume FOLDER)")
+            plan = sweeps.make_plan(
+                scenario,
+                overrides or [],
+                vary,
+                design or "grid",
+                samples,
+                runs or 1000,
+                1 if seed is None else seed,
+                block,
+            )
+            wanted = outcome or ["status_agreement"]
         points, specs = sweeps.prepare(plan)
-        outcomes = sweeps.check_outcomes(specs[0], outcome or ["status_agreement"])
+        outcomes = sweeps.check_outcomes(specs[0], wanted)
         check_new_folder(out)
     client = sweeps.dask_client(scheduler, dask_local)  # before any folder is made: an unreachable one fails here
     if resume is None:

@@ -148,7 +148,7 @@ def test_sobol_sensitivity_ranks_the_parameter_that_matters(toy):
         (["--vary", "actors.alpha.patience=0.9:0.99:3", "--outcome", "status_agreemnt"], "did you mean"),
         (["--vary", "actors.alpha.patience=0.9:0.99", "--design", "sobol", "--samples", "6"], "power of two"),
         (["--vary", "actors.alpha.patience=0.9:0.99:3", "--design", "fancy"], "choose grid"),
-        ([], "at least one --vary"),
+        ([], "a scenario needs --vary"),
     ],
 )
 def test_bad_sweeps_exit_2_before_running(toy, args, fragment):
@@ -226,3 +226,59 @@ def test_sweep_page_and_figures(toy):
     bars = plots.sensitivity_bars(indices, "p")
     assert list(bars.data[0].y) == ["gamma.capability", "protocol.breakdown_risk"]  # largest on top
     assert list(bars.data[0].x) == [0.1, 0.9]
+
+
+def test_a_sweep_file_runs_like_the_command_line(toy):
+    (toy / "file.yaml").write_text(
+        "scenario: toy.yaml\nvary:\n  actors.alpha.patience: {range: [0.9, 0.99], count: 3}\n"
+        "  protocol.breakdown_risk: {values: [0, 0.05]}\nruns: 300\n"
+    )
+    done = basing("sweep", "file.yaml", "--workers", "1", "--block", "300", "-q", "--out", "from-file", cwd=toy)
+    assert done.returncode == 0, done.stderr
+    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+        assert (toy / "ref" / name).read_bytes() == (toy / "from-file" / name).read_bytes(), name
+    clash = basing("sweep", "file.yaml", "-n", "5", cwd=toy)
+    assert clash.returncode == 2 and "set --runs in it" in clash.stderr
+    (toy / "typo.yaml").write_text(
+        "scenario: toy.yaml\nvary:\n  actors.alpha.patience: {range: [0.9, 0.99], cout: 3}\n"
+    )
+    typo = basing("sweep", "typo.yaml", cwd=toy)
+    assert typo.returncode == 2 and "typo.yaml:3: vary.actors.alpha.patience.cout: unknown key 'cout'" in typo.stderr
+    (toy / "split.yaml").write_text("scenario: toy.yaml\nvary:\n  protocol.breakdown_risk: {values: '0.05'}\n")
+    split = basing("sweep", "split.yaml", cwd=toy)
+    assert split.returncode == 2 and "vary.protocol.breakdown_risk.values" in split.stderr  # never 3 characters
+
+
+def test_a_dying_worker_loses_no_point(toy, tmp_path):
+    marker = tmp_path / "killed"
+    fault = {**os.environ, "BASING_FAULT_CHUNK": f"p000003-r{0:012d}:{marker}"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            "toy.yaml",
+            "--vary",
+            "actors.alpha.patience=0.9:0.99:3",
+            "--vary",
+            "protocol.breakdown_risk=0,0.05",
+            "-n",
+            "300",
+            "--workers",
+            "2",
+            "--block",
+            "300",
+            "-q",
+            "--out",
+            "killed",
+        ],
+        cwd=toy,
+        capture_output=True,
+        text=True,
+        env=fault,
+    )
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()
+    for name in ("runs.parquet", "summary.parquet"):
+        assert (toy / "ref" / name).read_bytes() == (toy / "killed" / name).read_bytes(), name

@@ -84,20 +84,20 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _injected_fault(start: int) -> None:
-    """Fault injection for tests: BASING_FAULT_CHUNK=START:MARKER kills the worker running chunk START
-    once (the marker file records that it did)."""
+def injected_fault(key: int | str) -> None:
+    """Fault injection for tests: BASING_FAULT_CHUNK=KEY:MARKER kills the worker running chunk KEY (a first
+    run, or a sweep's task key) once; the marker file records that it did."""
     fault = os.environ.get("BASING_FAULT_CHUNK")
     if fault:
         chunk, _, marker = fault.partition(":")
-        if int(chunk) == start and not os.path.exists(marker):
+        if chunk == str(key) and not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(3)
 
 
 def simulate_chunk(spec: Scenario, start: int, stop: int, seed: int, traced: np.ndarray) -> tuple:
     """Run one chunk (in a worker process): the rows of runs [start, stop) and the trace of ``traced``."""
-    _injected_fault(start)
+    injected_fault(start)
     rows = run_chunk(spec, np.arange(start, stop), seed).runs
     trace = run_chunk(spec, traced, seed, trace=True).trace if traced.size else None
     return start, rows, trace

@@ -12,6 +12,7 @@ import concurrent.futures as futures
 import json
 import math
 import shutil
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from sim.experiments.designs import Design, Factor, expand, problem
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.stream import _ignore_interrupts, pool_context
+from sim.experiments.stream import RETRIES, WorkerError, _ignore_interrupts, injected_fault, pool_context
 from sim.outputs.folder import ResultsFolder, _merge
 from sim.outputs.store import OutputError, write_table
 from sim.outputs.summary import Summary
@@ -84,6 +85,7 @@ def _show(point: dict[str, Any]) -> str:
 
 def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) -> tuple[str, pd.DataFrame]:
     """One point's runs [start, stop) (in a worker process), with the point's id in front."""
+    injected_fault(task_key(point, start))
     rows = run_chunk(spec, np.arange(start, stop), seed).runs
     rows.insert(0, "point", np.full(len(rows), point, dtype=np.int64))
     return task_key(point, start), rows
@@ -109,6 +111,18 @@ def execute_sweep(
             if on_progress:
                 on_progress(stop - start)
         return
+    for attempt in range(RETRIES + 1):  # a dead worker costs a retry of the unfinished tasks
+        todo = [t for t in todo if not folder.has_chunk(task_key(t[0], t[1]))]
+        try:
+            _on_pool(plan, specs, folder, workers, todo, on_progress)
+            return
+        except BrokenProcessPool:
+            if attempt == RETRIES:
+                message = f"worker processes kept dying; resume with basing sweep --resume {folder.path}"
+                raise WorkerError(message) from None
+
+
+def _on_pool(plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, todo, on_progress) -> None:
     with futures.ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=_ignore_interrupts) as pool:
         pending = {pool.submit(simulate_task, specs[p], p, s, e, plan.seed): e - s for p, s, e in todo}
         try:

@@ -6,18 +6,76 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
+from pydantic import Field, ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
-from sim.experiments.designs import DesignError, Factor, parse_vary
+from sim.experiments.designs import DesignError, Factor, list_factor, parse_vary, range_factor
 from sim.experiments.sweep import SweepPlan, design_points, execute_sweep, finalise_sweep, flatten, point_scenarios
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import OutputError, git_commit, utc_stamp, versions
 from sim.outputs.summary import Summary
+from sim.scenario.base import Strict
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import _problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
+
+
+class VaryEntry(Strict):
+    """One varied parameter in a sweep file: a range (with a count for grids) or a list of values."""
+
+    range: list[float] | None = Field(None, min_length=2, max_length=2, description="[low, high].")
+    count: int | None = Field(None, ge=2, description="Grid values across the range.")
+    values: list[Any] | None = Field(None, description="Explicit values (any scenario value).")
+
+    @model_validator(mode="after")
+    def _one(self) -> VaryEntry:
+        if (self.range is None) == (self.values is None):
+            raise ValueError("give either 'range' (with 'count' for a grid) or 'values'")
+        return self
+
+
+class SweepFile(Strict):
+    """A sweep written down: the scenario, what varies and how, and how many runs per point."""
+
+    scenario: str = Field(description="Scenario file, relative to this file.")
+    set: list[str] = Field(default_factory=list, description="Overrides applied at every point (path=value).")
+    vary: dict[str, VaryEntry] = Field(min_length=1, description="Dotted scenario paths and their values.")
+    design: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="Experimental design.")
+    samples: int | None = Field(None, ge=1, description="Base samples of lhs, sobol (a power of two), morris.")
+    runs: int = Field(1000, ge=1, description="Runs per point.")
+    seed: int = Field(1, ge=0, description="Seed, the same at every point.")
+    outcomes: list[str] = Field(default_factory=lambda: ["status_agreement"], description="Summary columns.")
+
+
+def is_sweep_file(path: Path) -> bool:
+    """A YAML mapping with a top-level 'vary' is a sweep file, not a scenario."""
+    try:
+        return "vary" in read_yaml(path)[0]
+    except ScenarioError:
+        return False
+
+
+def read_sweep_file(path: Path) -> tuple[SweepPlan, list[str]]:
+    """A sweep file's plan and outcomes; problems name the file, line and path."""
+    data, origins = read_yaml(path)
+    try:
+        sweep = SweepFile.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, data, origins, shown(path))) from None
+    factors = []
+    for name, entry in sweep.vary.items():
+        if entry.values is not None:
+            factors.append(list_factor(name, entry.values))
+        else:
+            factors.append(range_factor(name, entry.range[0], entry.range[1], entry.count))
+    scenario = (path.resolve().parent / sweep.scenario).resolve()
+    plan = SweepPlan(str(scenario), tuple(sweep.set), tuple(factors), sweep.design, sweep.samples, sweep.runs,
+                     sweep.seed, min(sweep.runs, 1000))  # fmt: skip
+    return plan, sweep.outcomes
 
 
 def make_plan(scenario: Path, overrides: list[str], vary: list[str], design: str, samples: int | None, runs: int,
