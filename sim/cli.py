@@ -188,7 +188,9 @@ def sweep(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
         console=err_console, disable=quiet, transient=True,
     ) as progress:  # fmt: skip
-        task = progress.add_task(f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points))
+        task = progress.add_task(
+            f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points), completed=folder.done_runs()
+        )
         try:
             advance = lambda k: progress.advance(task, k)  # noqa: E731
             summary = sweeps.complete(plan, specs, points, folder, outcomes, workers, advance, client)

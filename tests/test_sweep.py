@@ -119,7 +119,7 @@ def test_resume_a_sweep(toy, tmp_path):
     folder = sweeps.start(plan, points, ["status_agreement"], tmp_path / "half", "toy", ["test"])
     execute_sweep(plan, specs[:1], folder, 1)  # the first point only
     folder.mark("incomplete")
-    done = basing("sweep", "--resume", str(tmp_path / "half"), "-q", cwd=toy)
+    done = basing("sweep", "--resume", str(tmp_path / "half"), "-q", cwd=tmp_path)  # from anywhere
     assert done.returncode == 0, done.stderr
     whole = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "-n", "200", "--block", "100",
                    "-q", "--out", "whole", cwd=toy)  # fmt: skip
@@ -282,3 +282,28 @@ def test_a_dying_worker_loses_no_point(toy, tmp_path):
     assert marker.exists()
     for name in ("runs.parquet", "summary.parquet"):
         assert (toy / "ref" / name).read_bytes() == (toy / "killed" / name).read_bytes(), name
+
+
+def test_values_of_any_kind_and_their_figures(toy):
+    done = basing("sweep", "toy.yaml", "--vary", "influence=[{model: none}, {model: pull, rate: 0.2}]", "--vary",
+                  "protocol.breakdown_risk=1e-3,5e-3", "-n", "100", "-q", "--out", "kinds", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    points = pd.read_parquet(toy / "kinds" / "points.parquet")
+    assert points["protocol.breakdown_risk"].tolist() == [0.001, 0.005, 0.001, 0.005]
+    assert json.loads(points["influence"][0]) == {"model": "none"}
+    html = (toy / "kinds" / "sweep.html").read_text()
+    assert html.count('class="plotly-graph-div"') == 2  # one per parameter; no heatmap for text values
+    text = basing("sweep", "toy.yaml", "--vary", "protocol.first_proposer=alpha,beta", "-n", "50", "-q", "--out",
+                  "text", cwd=toy)  # fmt: skip
+    assert text.returncode == 0 and (toy / "text" / "sweep.html").read_text().count("plotly-graph-div") >= 1
+    wrong = basing("sweep", "toy.yaml", "--vary", "protocol.breakdown_risk=0.1,high", "-n", "5", cwd=toy)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("error: --vary: protocol.breakdown_risk")
+
+
+def test_sensitivity_is_not_computed_on_missing_values(toy):
+    done = basing("sweep", "toy.yaml", "--vary", "actors.beta.outside_option.value=0.9:0.95", "--vary",
+                  "protocol.breakdown_risk=0:0.01", "--design", "sobol", "--samples", "4", "-n", "30", "--outcome",
+                  "terms_port_median", "-q", "--out", "nan", cwd=toy)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    indices = pd.read_parquet(toy / "nan" / "sensitivity.parquet")
+    assert (indices["index"] == "not computed").all() and indices["note"].str.contains("points have no value").all()

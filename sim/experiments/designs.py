@@ -56,10 +56,13 @@ def parse_vary(text: str) -> Factor:
     path, spec = path.strip(), spec.strip()
     if not sep or not path or not spec:
         raise DesignError(f"--vary {text}: expected dotted.path=lo:hi:n or dotted.path=v1,v2,...")
-    if ":" in spec and "," not in spec:
-        parts = spec.split(":")
-        if len(parts) not in (2, 3):
-            raise DesignError(f"{path}: a range is lo:hi or lo:hi:n")
+    if spec.startswith("["):  # a YAML list: values may be mappings or lists, e.g. [{model: none}, {model: pull}]
+        try:
+            return list_factor(path, yaml.safe_load(spec))
+        except yaml.YAMLError as exc:
+            raise DesignError(f"{path}: not a valid YAML list: {getattr(exc, 'problem', exc)}") from None
+    parts = spec.split(":")
+    if len(parts) in (2, 3) and "," not in spec and all(_is_number(p) for p in parts[:2]):
         low, high = _number(parts[0], path), _number(parts[1], path)
         count = None
         if len(parts) == 3:
@@ -67,7 +70,23 @@ def parse_vary(text: str) -> Factor:
                 raise DesignError(f"{path}: the number of values must be a whole number (got '{parts[2]}')")
             count = int(parts[2])
         return range_factor(path, low, high, count)
-    return list_factor(path, [yaml.safe_load(v) for v in spec.split(",")])
+    return list_factor(path, [_value(v) for v in spec.split(",")])
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _value(text: str) -> Any:
+    """A listed value: a number whenever it reads as one (1e-3 too), else YAML (true, 'text', ...)."""
+    text = text.strip()
+    if _is_number(text):
+        return int(text) if text.lstrip("+-").isdigit() else float(text)
+    return yaml.safe_load(text)
 
 
 def range_factor(path: str, low: float, high: float, count: int | None = None) -> Factor:

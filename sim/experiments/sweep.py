@@ -61,7 +61,9 @@ def point_scenarios(plan: SweepPlan, points: list[dict[str, Any]]) -> list[Scena
             specs.append(load_scenario(plan.scenario, overrides).spec)
         except ScenarioError as exc:
             for p in exc.problems:  # the same problem at many points is told once, with the points
-                problems.setdefault((p.file, p.line, p.path, p.message), []).append((index, point))
+                varied = p.file == "--set" and any(p.path.startswith(path) for path in point)
+                source = "--vary" if varied else p.file
+                problems.setdefault((source, p.line, p.path, p.message), []).append((index, point))
     if problems:
         raise ScenarioError([
             Problem(file, line, path, f"{message} (at {_where(at, len(points))})")
@@ -189,7 +191,7 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
     count = _merge(files, folder.path / "runs.parquet", visit)
     if count != plan.runs * len(specs):
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
-    table = pd.DataFrame([{"point": i, **p} for i, p in enumerate(points)])
+    table = pd.DataFrame([{"point": i, **{k: _cell(v) for k, v in p.items()}} for i, p in enumerate(points)])
     write_table(table, folder.path / "points.parquet")
     summary = pd.DataFrame([{"point": i, **flatten(s.result())} for i, s in enumerate(summaries)])
     write_table(summary, folder.path / "summary.parquet")
@@ -197,6 +199,11 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
         write_table(sensitivity(plan, points, summary, outcomes), folder.path / "sensitivity.parquet")
     shutil.rmtree(folder.chunks)
     return summary
+
+
+def _cell(value: Any) -> Any:
+    """A parameter value as a table cell: scalars as they are, mappings and lists as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataFrame, outcomes: list[str]):
@@ -208,7 +215,11 @@ def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataF
     rows = []
     for outcome in outcomes:
         y = summary[outcome].to_numpy(dtype=float)
-        y = np.where(np.isfinite(y), y, np.nanmean(y) if np.isfinite(y).any() else 0.0)
+        if not np.isfinite(y).all():  # never invent values: say how many points have none
+            missing = int((~np.isfinite(y)).sum())
+            rows += [{"outcome": outcome, "parameter": f.path, "index": "not computed", "value": math.nan,
+                      "conf": math.nan, "note": f"{missing} points have no value"} for f in plan.factors]  # fmt: skip
+            continue
         if plan.design == "sobol":
             result = sobol.analyze(definition, y, calc_second_order=False, seed=plan.seed)
             for i, factor in enumerate(plan.factors):

@@ -16,7 +16,7 @@ from rich.table import Table
 from sim.experiments.designs import DesignError, Factor, list_factor, parse_vary, range_factor
 from sim.experiments.sweep import SweepPlan, design_points, execute_sweep, finalise_sweep, flatten, point_scenarios
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, git_commit, utc_stamp, versions
+from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
 from sim.scenario.base import Strict
 from sim.scenario.errors import ScenarioError
@@ -83,7 +83,8 @@ def make_plan(scenario: Path, overrides: list[str], vary: list[str], design: str
     if design not in ("grid", "lhs", "sobol", "morris"):
         raise DesignError(f"--design {design}: choose grid, lhs, sobol or morris")
     factors = tuple(parse_vary(text) for text in vary)
-    return SweepPlan(str(scenario), tuple(overrides), factors, design, samples, runs, seed, block or min(runs, 1000))
+    return SweepPlan(str(Path(scenario).resolve()), tuple(overrides), factors, design, samples, runs, seed,
+                     block or min(runs, 1000))  # fmt: skip
 
 
 def prepare(plan: SweepPlan) -> tuple[list[dict[str, Any]], list[Scenario]]:
@@ -111,6 +112,7 @@ def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], ou
         "scenario": plan.scenario, "overrides": list(plan.overrides),
         "factors": [{k: v for k, v in vars(f).items() if v is not None} for f in plan.factors],
         "design": plan.design, "samples": plan.samples, "runs": plan.runs, "seed": plan.seed, "block": plan.block,
+        "scenario_sha256": sha256(Path(plan.scenario)),
         "points": len(points), "outcomes": outcomes, "versions": versions(),
         "git": git_commit(Path(__file__).resolve().parent),
     })  # fmt: skip
@@ -130,6 +132,8 @@ def reopen(path: Path):
     factors = tuple(Factor(**{**f, "values": tuple(f["values"])} if "values" in f else f) for f in record["factors"])
     plan = SweepPlan(record["scenario"], tuple(record["overrides"]), factors, record["design"], record["samples"],
                      record["runs"], record["seed"], record["block"])  # fmt: skip
+    if record.get("scenario_sha256") != sha256(Path(plan.scenario)):
+        raise OutputError(f"{path}: {plan.scenario} has changed since the sweep began; results would mix versions")
     points, specs = prepare(plan)
     return folder, plan, points, specs, record["outcomes"]
 
@@ -168,10 +172,10 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
              client=None) -> pd.DataFrame:  # fmt: skip
     try:
         execute_sweep(plan, specs, folder, workers, on_progress, client)
+        summary = finalise_sweep(plan, specs, points, folder, outcomes)
     except BaseException:
         folder.mark("incomplete")
         raise
-    summary = finalise_sweep(plan, specs, points, folder, outcomes)
     folder.mark("complete", rows=plan.runs * len(points))
     return summary
 
@@ -183,10 +187,12 @@ def figures(folder: ResultsFolder, outcomes: list[str]) -> list:
 
     points = pd.read_parquet(folder.path / "points.parquet")
     summary = pd.read_parquet(folder.path / "summary.parquet")
-    parameters = [c for c in points.columns if c != "point" and pd.api.types.is_numeric_dtype(points[c])]
-    out = [plots.outcome_against(points, summary, p, o) for o in outcomes for p in parameters]
-    if len(parameters) >= 2 and all(points[p].nunique() <= 50 for p in parameters[:2]):
-        out += [plots.heatmap(points, summary, parameters[0], parameters[1], o) for o in outcomes]
+    grid = folder.manifest().get("design") == "grid"
+    parameters = [c for c in points.columns if c != "point"]  # numbers, or text (mappings as JSON): one axis each
+    out = [plots.outcome_against(points, summary, p, o, lines=grid) for o in outcomes for p in parameters]
+    numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(points[p])]
+    if grid and len(numeric) >= 2 and all(points[p].nunique() <= 50 for p in numeric[:2]):
+        out += [plots.heatmap(points, summary, numeric[0], numeric[1], o) for o in outcomes]
     if (folder.path / "sensitivity.parquet").exists():
         indices = pd.read_parquet(folder.path / "sensitivity.parquet")
         out += [plots.sensitivity_bars(indices, o) for o in outcomes]

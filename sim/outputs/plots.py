@@ -33,11 +33,16 @@ def _label(path: str) -> str:
     return path.split(".", 1)[1] if path.startswith(("actors.", "events.", "issues.")) else path
 
 
-def outcome_against(points: pd.DataFrame, summary: pd.DataFrame, parameter: str, outcome: str) -> go.Figure:
-    """An outcome against one parameter with its 95% band (one line per value of a second grid factor)."""
+def outcome_against(
+    points: pd.DataFrame, summary: pd.DataFrame, parameter: str, outcome: str, lines: bool = True
+) -> go.Figure:
+    """An outcome against one parameter, with its 95% band where the outcome has one; one line per value
+    of a second factor when there are two. ``lines=False`` (sampled designs) draws the points only."""
     data = points.merge(summary, on="point").sort_values(parameter)
     others = [c for c in points.columns if c not in ("point", parameter)]
-    groups = data.groupby(others[0]) if len(others) == 1 and data[others[0]].nunique() <= 8 else [(None, data)]
+    split = lines and len(others) == 1 and data[others[0]].nunique() <= 8
+    groups = data.groupby(others[0], sort=True) if split else [(None, data)]
+    has_band = f"{outcome}_low" in data
     figure = go.Figure()
     for value, rows in groups:
         name = (
@@ -47,15 +52,19 @@ def outcome_against(points: pd.DataFrame, summary: pd.DataFrame, parameter: str,
             if isinstance(value, float)
             else str(value)
         )
-        has_band = f"{outcome}_low" in rows
-        if has_band:
+        if has_band and lines:
             figure.add_trace(go.Scatter(x=list(rows[parameter]) + list(rows[parameter])[::-1],
                                         y=list(rows[f"{outcome}_high"]) + list(rows[f"{outcome}_low"])[::-1],
                                         fill="toself", opacity=0.2, line={"width": 0}, showlegend=False,
                                         hoverinfo="skip", legendgroup=name))  # fmt: skip
-        figure.add_trace(go.Scatter(x=rows[parameter], y=rows[outcome], mode="lines+markers", name=name,
-                                    legendgroup=name))  # fmt: skip
-    figure.update_layout(title=f"{outcome} against {_label(parameter)} (95% band)", xaxis_title=_label(parameter),
+        errors = None
+        if has_band and not lines:
+            above, below = rows[f"{outcome}_high"] - rows[outcome], rows[outcome] - rows[f"{outcome}_low"]
+            errors = {"type": "data", "symmetric": False, "array": above, "arrayminus": below}
+        figure.add_trace(go.Scatter(x=rows[parameter], y=rows[outcome], mode="lines+markers" if lines else "markers",
+                                    name=name, legendgroup=name, error_y=errors))  # fmt: skip
+    band = " (95% band)" if has_band else ""
+    figure.update_layout(title=f"{outcome} against {_label(parameter)}{band}", xaxis_title=_label(parameter),
                          yaxis_title=outcome, template="plotly_white")  # fmt: skip
     return figure
 
