@@ -70,21 +70,25 @@ class Normal(_Dist):
         return np.clip(self.mean_ + self.sd * special.ndtri(q), lo, hi)
 
 
-class Uniform(_Dist):
-    """Uniform distribution on [low, high]."""
-
-    dist: Literal["uniform"]
-    low: float = Field(description="Lower bound.")
-    high: float = Field(description="Upper bound; above low.")
+class _Interval(_Dist):
+    """A distribution on [low, high], low < high (the subclass declares both fields)."""
 
     @model_validator(mode="after")
-    def _bounds(self) -> Uniform:
+    def _ordered(self) -> _Interval:
         if self.low >= self.high:
             raise ValueError(f"low ({self.low}) must be below high ({self.high})")
         return self
 
     def support(self) -> tuple[float, float]:
         return self.low, self.high
+
+
+class Uniform(_Interval):
+    """Uniform distribution on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float = Field(description="Lower bound.")
+    high: float = Field(description="Upper bound; above low.")
 
     def mean(self) -> float:
         return 0.5 * (self.low + self.high)
@@ -93,7 +97,7 @@ class Uniform(_Dist):
         return self.low + u * (self.high - self.low)
 
 
-class Triangular(_Dist):
+class Triangular(_Interval):
     """Triangular distribution on [low, high] with its peak at mode."""
 
     dist: Literal["triangular"]
@@ -102,15 +106,10 @@ class Triangular(_Dist):
     high: float = Field(description="Upper bound; above low.")
 
     @model_validator(mode="after")
-    def _bounds(self) -> Triangular:
-        if self.low >= self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        if not self.low <= self.mode <= self.high:
+    def _mode_inside(self) -> Triangular:
+        if self.low < self.high and not self.low <= self.mode <= self.high:
             raise ValueError(f"mode ({self.mode}) must lie within [low, high] = [{self.low}, {self.high}]")
         return self
-
-    def support(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def mean(self) -> float:
         return (self.low + self.mode + self.high) / 3.0
@@ -123,7 +122,7 @@ class Triangular(_Dist):
         return np.where(u < split, left, right)
 
 
-class Beta(_Dist):
+class Beta(_Interval):
     """Beta(a, b) distribution rescaled from [0, 1] to [low, high]."""
 
     dist: Literal["beta"]
@@ -131,15 +130,6 @@ class Beta(_Dist):
     b: float = Field(gt=0, description="Second shape parameter; > 0.")
     low: float = Field(0.0, description="Value of the unit interval's 0.")
     high: float = Field(1.0, description="Value of the unit interval's 1; above low.")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Beta:
-        if self.low >= self.high:
-            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
-        return self
-
-    def support(self) -> tuple[float, float]:
-        return self.low, self.high
 
     def mean(self) -> float:
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
