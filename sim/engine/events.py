@@ -87,6 +87,7 @@ class EventSchedule:
                 self.hazard[:, e] = draw(event.hazard, f"events.{name}.hazard", seed, runs)
         self.fired = np.zeros((len(runs), len(events)), dtype=np.int32)
         self.effects = compile_effects(spec, layout)
+        self.temporary_arrays = {effect.array for effect in self.effects if effect.rounds is not None}
         self.until = np.full((len(runs), len(self.effects)), -1, dtype=np.int32)
         self._stream = stream_id("events")
 
@@ -121,8 +122,7 @@ class EventSchedule:
         holding = self.until > round_
         if not holding.any():
             return state.own, state.public
-        touched = {effect.array for effect in self.effects if effect.rounds is not None}
-        own, public = state.own.copy(touched), state.public.copy(touched)
+        own, public = state.own.copy(self.temporary_arrays), state.public.copy(self.temporary_arrays)
         for k, effect in enumerate(self.effects):
             if effect.rounds is not None and holding[:, k].any():
                 effect.apply(own, holding[:, k])

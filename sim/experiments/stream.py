@@ -18,7 +18,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from sim.experiments.ensemble import run_chunk
 from sim.outputs.folder import ResultsFolder
@@ -95,12 +94,23 @@ def injected_fault(key: int | str) -> None:
             os._exit(3)
 
 
-def simulate_chunk(spec: Scenario, start: int, stop: int, seed: int, traced: np.ndarray) -> tuple:
-    """Run one chunk (in a worker process): the rows of runs [start, stop) and the trace of ``traced``."""
-    injected_fault(start)
-    rows = run_chunk(spec, np.arange(start, stop), seed).runs
+def simulate_chunk(
+    spec: Scenario,
+    start: int,
+    stop: int,
+    seed: int,
+    traced: np.ndarray,
+    on_progress: Callable[[int], None] | None = None,
+) -> tuple:
+    """One chunk: (its first run, the rows of runs [start, stop), the trace of the ``traced`` runs or None)."""
+    rows = run_chunk(spec, np.arange(start, stop), seed, on_progress=on_progress).runs
     trace = run_chunk(spec, traced, seed, trace=True).trace if traced.size else None
     return start, rows, trace
+
+
+def _simulate_chunk_in_worker(spec: Scenario, start: int, stop: int, seed: int, traced: np.ndarray) -> tuple:
+    injected_fault(start)
+    return simulate_chunk(spec, start, stop, seed, traced)
 
 
 def execute(
@@ -111,28 +121,10 @@ def execute(
     todo = [chunk for chunk in plan.chunks() if not folder.has_chunk(chunk[0])]
     if workers == 1:
         for start, stop in todo:
-            folder.save_chunk(*_one(spec, plan, start, stop, on_progress))
+            folder.save_chunk(*simulate_chunk(spec, start, stop, plan.seed, plan.traced(start, stop), on_progress))
         return
-    for attempt in range(RETRIES + 1):
-        todo = [chunk for chunk in todo if not folder.has_chunk(chunk[0])]
-        if not todo:
-            return
-        try:
-            _pool(spec, plan, folder, workers, todo, on_progress)
-            return
-        except BrokenProcessPool:
-            if attempt == RETRIES:
-                raise WorkerError(
-                    f"worker processes died {RETRIES + 1} times (out of memory, or killed); finished chunks are "
-                    f"kept: resume with basing run --resume {folder.path}"
-                ) from None
-
-
-def _one(spec, plan, start, stop, on_progress):
-    traced = plan.traced(start, stop)
-    rows = run_chunk(spec, np.arange(start, stop), plan.seed, on_progress=on_progress).runs
-    trace = run_chunk(spec, traced, plan.seed, trace=True).trace if traced.size else None
-    return start, rows, trace
+    jobs = [(start, stop - start, (spec, start, stop, plan.seed, plan.traced(start, stop))) for start, stop in todo]
+    run_jobs(_simulate_chunk_in_worker, jobs, folder, workers, on_progress, f"basing run --resume {folder.path}")
 
 
 def pool_context():
@@ -141,26 +133,43 @@ def pool_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-def _pool(spec, plan, folder, workers, todo, on_progress) -> None:
+def run_jobs(function: Callable, jobs: list[tuple], folder: ResultsFolder, workers: int,
+             on_progress: Callable[[int], None] | None, resume: str) -> None:  # fmt: skip
+    """Run ``function(*args)`` for each job (key, runs, args) the folder does not hold yet on a pool of
+    ``workers`` processes, saving each result (key, rows, trace) as it arrives. Jobs lost with a dead
+    worker run again in a fresh pool, RETRIES times at most; ``resume`` is the command that finishes
+    the work if workers keep dying."""
+    for attempt in range(RETRIES + 1):
+        todo = [job for job in jobs if not folder.has_chunk(job[0])]
+        if not todo:
+            return
+        try:
+            _pool_once(function, todo, folder, workers, on_progress)
+            return
+        except BrokenProcessPool:
+            if attempt == RETRIES:
+                raise WorkerError(
+                    f"worker processes died {RETRIES + 1} times (out of memory, or killed); finished work is "
+                    f"kept: resume with {resume}"
+                ) from None
+
+
+def _pool_once(function: Callable, todo: list[tuple], folder: ResultsFolder, workers: int, on_progress) -> None:
     pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_ignore_interrupts)
-    pending = {pool.submit(simulate_chunk, spec, start, stop, plan.seed, plan.traced(start, stop)): stop - start
-               for start, stop in todo}  # fmt: skip
+    pending = {pool.submit(function, *args): runs for _, runs, args in todo}
+    saved = set()
     try:
         for done in futures.as_completed(pending):
             folder.save_chunk(*done.result())
+            saved.add(done)
             if on_progress is not None:
                 on_progress(pending[done])
-    except KeyboardInterrupt:  # keep what the running chunks finish, start nothing new
+    except KeyboardInterrupt:  # keep what the running jobs finish, start nothing new
         for future in pending:
             future.cancel()
-        for done in futures.as_completed([f for f in pending if not f.cancelled()]):
+        for done in futures.as_completed([f for f in pending if not f.cancelled() and f not in saved]):
             if done.exception() is None:
                 folder.save_chunk(*done.result())
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def read_runs(folder: ResultsFolder) -> pd.DataFrame:
-    """The whole runs table of a finished folder (for small results and tests)."""
-    return pd.read_parquet(folder.path / "runs.parquet")

@@ -8,11 +8,9 @@ it stopped and gives the same files whatever the worker count or block size.
 
 from __future__ import annotations
 
-import concurrent.futures as futures
 import json
 import math
 import shutil
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +19,7 @@ import pandas as pd
 
 from sim.experiments.designs import Design, Factor, expand, problem
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.stream import RETRIES, WorkerError, _ignore_interrupts, injected_fault, pool_context
+from sim.experiments.stream import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, _merge
 from sim.outputs.store import OutputError, write_table
 from sim.outputs.summary import Summary
@@ -85,12 +83,13 @@ def _show(point: dict[str, Any]) -> str:
                      for path, value in point.items())  # fmt: skip
 
 
-def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) -> tuple[str, pd.DataFrame]:
-    """One point's runs [start, stop) (in a worker process), with the point's id in front."""
+def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) -> tuple[str, pd.DataFrame, None]:
+    """One point's runs [start, stop) (in a worker process), with the point's id in front; as a chunk
+    (its key, its rows, no trace)."""
     injected_fault(task_key(point, start))
     rows = run_chunk(spec, np.arange(start, stop), seed).runs
     rows.insert(0, "point", np.full(len(rows), point, dtype=np.int64))
-    return task_key(point, start), rows
+    return task_key(point, start), rows, None
 
 
 def task_key(point: int, start: int) -> str:
@@ -108,35 +107,12 @@ def execute_sweep(
         return
     if workers == 1:
         for point, start, stop in todo:
-            key, rows = simulate_task(specs[point], point, start, stop, plan.seed)
-            folder.save_chunk(key, rows, None)
+            folder.save_chunk(*simulate_task(specs[point], point, start, stop, plan.seed))
             if on_progress:
                 on_progress(stop - start)
         return
-    for attempt in range(RETRIES + 1):  # a dead worker costs a retry of the unfinished tasks
-        todo = [t for t in todo if not folder.has_chunk(task_key(t[0], t[1]))]
-        try:
-            _on_pool(plan, specs, folder, workers, todo, on_progress)
-            return
-        except BrokenProcessPool:
-            if attempt == RETRIES:
-                message = f"worker processes kept dying; resume with basing sweep --resume {folder.path}"
-                raise WorkerError(message) from None
-
-
-def _on_pool(plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, todo, on_progress) -> None:
-    with futures.ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=_ignore_interrupts) as pool:
-        pending = {pool.submit(simulate_task, specs[p], p, s, e, plan.seed): e - s for p, s, e in todo}
-        try:
-            for done in futures.as_completed(pending):
-                key, rows = done.result()
-                folder.save_chunk(key, rows, None)
-                if on_progress:
-                    on_progress(pending[done])
-        except KeyboardInterrupt:
-            for future in pending:
-                future.cancel()
-            raise
+    jobs = [(task_key(p, s), e - s, (specs[p], p, s, e, plan.seed)) for p, s, e in todo]
+    run_jobs(simulate_task, jobs, folder, workers, on_progress, f"basing sweep --resume {folder.path}")
 
 
 def _on_dask(client, plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, todo, on_progress) -> None:
@@ -146,8 +122,7 @@ def _on_dask(client, plan: SweepPlan, specs: list[Scenario], folder: ResultsFold
     pending = {client.submit(simulate_task, specs[p], p, s, e, plan.seed, pure=False): e - s for p, s, e in todo}
     try:
         for done in as_completed(list(pending)):
-            key, rows = done.result()
-            folder.save_chunk(key, rows, None)
+            folder.save_chunk(*done.result())
             if on_progress:
                 on_progress(pending[done])
     except KeyboardInterrupt:

@@ -74,13 +74,6 @@ class Histogram:
         return out
 
 
-def spread(values: np.ndarray, low: float, high: float) -> dict[str, float | int]:
-    """Count, median and 10th-90th percentiles of the finite values in [low, high], as Histogram gives them."""
-    histogram = Histogram(low, high)
-    histogram.add(values)
-    return histogram.spread()
-
-
 def _dates(spec: Scenario, days: dict[str, float | int]) -> dict[str, str | None]:
     """Calendar dates (ISO) of the median and 10th/90th percentile days after ``spec.start_date``."""
     return {

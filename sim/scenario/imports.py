@@ -180,20 +180,21 @@ def _actor(label: str, capability: float, preferences: dict[str, Any]) -> dict[s
     }
 
 
+def _stakeholders(names: list[str], labels: list[str], capability, preferences: list[dict]) -> dict[str, Any]:
+    """Imported actors keyed by distinct scenario names: all stakeholders, each with its preferences."""
+    keys = _unique([snake(name) for name in names])
+    return {key: _actor(label or key, float(c), prefs)
+            for key, label, c, prefs in zip(keys, labels, capability, preferences, strict=True)}  # fmt: skip
+
+
 def ktab_scenario(table: KtabTable, source: Path) -> dict[str, Any]:
     """An influence-only scenario running KTAB's SMP with its defaults on the table's actors."""
     issues = _unique([snake(d.removesuffix(" Position").removesuffix(" position")) for d in table.dimensions])
-    actors = {}
-    for name, label, c, x, s in zip(
-        _unique([snake(a) for a in table.actors]),
-        table.descriptions,
-        table.capability,
-        table.position,
-        table.salience,
-        strict=True,
-    ):
-        prefs = {issue: {"ideal": float(x[k]), "salience": float(s[k]) / 100} for k, issue in enumerate(issues)}
-        actors[name] = _actor(label or name, float(c), prefs)
+    preferences = [
+        {issue: {"ideal": float(x[k]), "salience": float(s[k]) / 100} for k, issue in enumerate(issues)}
+        for x, s in zip(table.position, table.salience, strict=True)
+    ]
+    actors = _stakeholders(table.actors, table.descriptions, table.capability, preferences)
     return _influence_only(
         snake(table.name),
         f"KTAB SMP forecast of {table.name}",
@@ -209,17 +210,11 @@ def ktab_scenario(table: KtabTable, source: Path) -> dict[str, Any]:
 def bdm_scenario(table: BdmTable, source: Path) -> dict[str, Any]:
     """An influence-only scenario running the expected-utility model on a one-issue table."""
     low, high = float(table.position.min()), float(table.position.max())
-    actors = {
-        name: _actor(label, float(c), {"issue": {"ideal": float(x), "salience": float(s)}})
-        for name, label, c, x, s in zip(
-            _unique([snake(a) for a in table.actors]),
-            table.actors,
-            table.capability,
-            table.position,
-            table.salience,
-            strict=True,
-        )
-    }
+    preferences = [
+        {"issue": {"ideal": float(x), "salience": float(s)}}
+        for x, s in zip(table.position, table.salience, strict=True)
+    ]
+    actors = _stakeholders(table.actors, table.actors, table.capability, preferences)
     return _influence_only(
         snake(source.stem),
         f"Expected-utility forecast of {source.name}",
