@@ -83,11 +83,11 @@ class PartyAgent(ActorAgent):
             return
         if m.equilibrium is not None:  # offer each responder exactly its threshold, if that is worth it
             play = m.equilibrium
-            needed = play.at(m.round_index)[0]
-            offer, feasible, worth = best_offer(play.party_values(), self.slot, needed, m.layout.span)
+            needed = play.at(m.round_index)[0][runs]
+            offer, feasible, worth = best_offer(play.party_values().take(runs), self.slot, needed, m.layout.span)
             deal = feasible & (worth[:, self.slot] >= needed[:, self.slot] - EQUILIBRIUM_TOLERANCE)
-            m.offer[runs] = np.where(deal[runs, None], offer[runs], np.nan)  # no deal: an offer nobody takes
-            m.expected[runs] = deal[runs, None]
+            m.offer[runs] = np.where(deal[:, None], offer, np.nan)  # no deal: an offer nobody takes
+            m.expected[runs] = deal[:, None]
             return
         others = m.other_parties(self.index)
         pub, own, j, t = m.public_now, m.own_now, self.index, m.round_index
