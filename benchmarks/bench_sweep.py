@@ -4,13 +4,15 @@ Dask cluster of as many workers. Prints figures; asserts nothing.
     python benchmarks/bench_sweep.py
 
 Aims (issue 5, 2-core machine): under 60 s with the local pool; the Dask path within 20% of it. The Dask
-path is timed on an existing cluster (started first, as with --scheduler) and on a new local one.
+path is timed on an existing cluster (started first, as with --scheduler) and on a new local one. Each
+figure is the median of three timings, as one timing on a busy 2-core machine varies by 10% or more.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "russia_syria_baseline.yaml"
 VARY = ["--vary", "actors.russia.outside_option.value=0.3:0.7:10", "--vary", "protocol.breakdown_risk=0:0.02:10"]
+
+
+def median_of_3(*extra: str) -> float:
+    return statistics.median(timed(*extra) for _ in range(3))
 
 
 def timed(*extra: str) -> float:
@@ -78,13 +84,13 @@ def existing_cluster(workers: int, folder: Path) -> tuple[str, list[subprocess.P
 
 def main() -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    pool = timed("--workers", str(cores))
-    local = timed("--dask-local", str(cores))
+    pool = median_of_3("--workers", str(cores))
+    local = median_of_3("--dask-local", str(cores))
     with tempfile.TemporaryDirectory() as folder:
         address, processes = existing_cluster(cores, Path(folder))
         try:
             timed("--scheduler", address, "-n", "10")  # the workers' first tasks import the package
-            existing = timed("--scheduler", address)
+            existing = median_of_3("--scheduler", address)
         finally:
             for process in processes:
                 process.terminate()

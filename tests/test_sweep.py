@@ -195,6 +195,21 @@ def test_a_dask_cluster_gives_the_same_bytes(toy, dask_cluster):
         assert (toy / "ref" / name).read_bytes() == (toy / "on-dask" / name).read_bytes(), name
 
 
+def test_the_sweep_sets_up_every_dask_worker(toy, dask_cluster):
+    """After a sweep, each worker carries the plugin that undoes the nanny's malloc trim setting."""
+    from distributed import Client
+
+    from sim.experiments.dask_workers import relax_malloc_trim
+
+    basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9,0.95", "-n", "20", "--scheduler", dask_cluster,
+           "-q", "--out", "setup", cwd=toy)  # fmt: skip
+    with Client(dask_cluster, timeout="30s") as client:
+        # a lambda travels by value; a function of this module would need the module on the workers
+        carries = client.run(lambda dask_worker: "basing-sweep-setup" in dask_worker.plugins)
+        assert set(carries.values()) == {True}
+    assert relax_malloc_trim() is sys.platform.startswith("linux")
+
+
 def test_an_unreachable_scheduler_fails_fast(toy):
     import time
 

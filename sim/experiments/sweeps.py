@@ -147,14 +147,19 @@ def dask_client(scheduler: str | None, local: int | None):
         from distributed import Client, LocalCluster
     except ImportError:
         raise OutputError("Dask is not installed: pip install 'dask[distributed]'") from None
+    from sim.experiments.dask_workers import SweepWorkerSetup
+
     if scheduler is not None:
         try:
-            return Client(scheduler, timeout="5s")
+            client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise OutputError(f"--scheduler {scheduler}: cannot reach it ({exc.__class__.__name__})") from None
-    cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None)  # fmt: skip
-    return Client(cluster)
+    else:
+        cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)  # fmt: skip
+        client = Client(cluster)
+    client.register_plugin(SweepWorkerSetup())
+    return client
 
 
 def close_dask(client) -> None:
