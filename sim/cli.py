@@ -111,9 +111,12 @@ def run(
             progress.stop()
             err_console.print(f"interrupted: finished chunks are kept; resume with basing run --resume {folder.path}")
             raise typer.Exit(130) from None
+    from sim.experiments.compare import run_report
+
+    write_text(folder.path / "report.html", run_report(folder.path))
     if not quiet:
         render(summary, spec.name, spec.question, out_console)
-    out_console.print(f"results: {folder.path}")
+    out_console.print(f"results: {folder.path} (report: {folder.path / 'report.html'})")
 
 
 def parse_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
@@ -200,7 +203,7 @@ def sweep(
             raise typer.Exit(130) from None
         finally:
             sweeps.close_dask(client)
-    from sim.outputs.plots import page
+    from sim.outputs.report import page
 
     write_text(folder.path / "sweep.html", page(sweeps.figures(folder, outcomes), f"{specs[0].name}: sweep"))
     if not quiet:
@@ -235,6 +238,59 @@ def replay(
         figure = timeline(result.trace, result.events, parties, issues, f"{result.spec.name}: run {run}")
         write_text(html, figure.to_html(include_plotlyjs=True, full_html=True))
         out_console.print(f"timeline: {html}")
+
+
+@app.command()
+def compare(
+    inputs: Annotated[
+        list[Path], typer.Argument(help="Scenario YAML files (run now) or results folders; the first is the reference.")
+    ],
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs of each scenario file run now.")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed shared by the scenario files run now.")] = 1,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(help="The HTML page to write (must not exist) [default: results/compare-<UTC time>.html]."),
+    ] = None,
+    png: Annotated[
+        Optional[Path], typer.Option(help="Also write each figure as a PNG into this folder (kaleido).")
+    ] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    fan_runs: Annotated[int, typer.Option(min=1, help="Runs traced for the position fan charts.")] = 200,
+) -> None:
+    """Compare outcome distributions across scenarios in one self-contained HTML page."""
+    from sim.experiments import compare as comparing
+    from sim.outputs.store import utc_stamp
+
+    if len(inputs) < 1:
+        raise OutputError("give at least one scenario file or results folder")
+    target = out or Path("results") / f"compare-{utc_stamp()}.html"
+    if target.exists():
+        raise OutputError(f"{target}: already exists; results are never overwritten (choose another --out)")
+    if png is not None and png.exists() and any(png.iterdir()):
+        raise OutputError(f"--png {png}: exists and is not empty; choose a new folder")
+    for path in inputs:
+        if not path.exists():
+            raise OutputError(f"{path}: no such scenario file or results folder")
+        if path.is_file() and path.suffix.lower() not in (".yaml", ".yml"):
+            raise OutputError(f"{path}: neither a scenario file (.yaml) nor a results folder")
+    items = []
+    with err_console.status("comparing", spinner="dots") as status:
+        for path in inputs:
+            status.update(f"{'reading' if path.is_dir() else 'running'} {path}")
+            if path.is_dir():
+                items.append(comparing.from_folder(path, fan_runs))
+            else:
+                items.append(comparing.from_scenario(path, runs, seed, workers or default_workers(), fan_runs))
+        notes = comparing.label_and_check(items)
+        figures = comparing.figures(items)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text(target, comparing.compare_page(items, notes, figures))
+    for note in notes:
+        err_console.print(f"note: {note}", highlight=False, markup=False)
+    out_console.print(f"comparison: {target}")
+    if png is not None:
+        for image in comparing.write_pngs(figures, png):
+            out_console.print(f"image: {image}")
 
 
 @app.command()

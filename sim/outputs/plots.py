@@ -88,12 +88,3 @@ def sensitivity_bars(indices: pd.DataFrame, outcome: str) -> go.Figure:
     figure.update_layout(title=f"Sensitivity of {outcome} ({main}, 95% intervals)", xaxis_title=main,
                          template="plotly_white")  # fmt: skip
     return figure
-
-
-def page(figures: list[go.Figure], title: str) -> str:
-    """One self-contained HTML page (plotly.js embedded once, no network needed) with the figures."""
-    import html
-
-    parts = [f.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, f in enumerate(figures)]
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>"
-            f"<h1>{html.escape(title)}</h1>{''.join(parts)}</body></html>")  # fmt: skip

@@ -1,0 +1,261 @@
+"""Outcomes side by side: results folders, or scenarios run on the spot with one seed, turned into the
+figures of a comparison (``basing compare``) or of one run's report (``report.html``).
+
+Fan charts come from traces: a folder's ``trace.parquet`` if it has one, else the folder's first runs
+simulated again with tracing on. Run k depends only on (seed, k), so those are the very runs in
+``runs.parquet`` (checked row by row); a folder made with another version of basing has no fan chart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pyarrow.parquet as pq
+
+from sim.experiments.ensemble import run_chunk
+from sim.experiments.replay import differing_columns
+from sim.experiments.runner import scenario_of
+from sim.experiments.stream import Plan, default_chunk, execute
+from sim.outputs import outcome_plots as plots
+from sim.outputs import report, tables
+from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import OutputError, _plain, versions
+from sim.outputs.summary import STATUSES
+from sim.scenario.load import load_scenario
+from sim.scenario.schema import Scenario
+
+FAN_RUNS = 200  # runs traced for the position fan charts
+BOOTSTRAP_SEED = 20250215  # the forest plot's bootstrap draws; fixed so a page is the same every time
+
+
+@dataclass
+class Outcomes:
+    """One scenario's runs, ready to plot: ``label`` names it in legends."""
+
+    label: str
+    spec: Scenario
+    resolved: dict[str, Any]
+    runs: pd.DataFrame
+    summary: dict[str, Any]
+    trace: pd.DataFrame | None
+    origin: str
+    seed: int
+    made_with: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def influence_only(self) -> bool:
+        return not self.spec.parties()
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the resolved scenario: two results of one scenario name from different
+        versions of the scenario have different fingerprints."""
+        text = json.dumps(_plain(self.resolved), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
+    """A complete results folder of ``basing run``; anything else is refused with a clear message."""
+    if not path.is_dir():
+        raise OutputError(f"{path}: no such results folder or scenario file")
+    folder = ResultsFolder.open(path)
+    record = folder.manifest()
+    if record.get("kind") == "sweep" or "chunk_size" not in record or "scenario" not in record:
+        raise OutputError(f"{path}: not a results folder of basing run (compare takes runs, not sweeps)")
+    if record.get("status") != "complete":
+        raise OutputError(f"{path}: the run is {record.get('status', 'unfinished')}; finish it with "
+                          f"basing run --resume {path}")  # fmt: skip
+    try:
+        spec = scenario_of(record)
+        runs = pd.read_parquet(path / "runs.parquet")
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    except Exception as exc:  # a damaged folder: any reader error becomes one message
+        raise OutputError(f"{path}: cannot be read as a results folder ({exc.__class__.__name__}: {exc})") from None
+    made_with = record.get("versions", {}).get("basing", "?")
+    outcomes = Outcomes(spec.name, spec, record["scenario"], runs, summary, None, str(path), int(record["seed"]),
+                        made_with)  # fmt: skip
+    outcomes.trace = _trace_of(path, outcomes, fan_runs)
+    return outcomes
+
+
+def _trace_of(path: Path, outcomes: Outcomes, fan_runs: int) -> pd.DataFrame | None:
+    """The traced runs of a folder for fan charts (at most ``fan_runs``), re-simulated if none were kept."""
+    traced = path / "trace.parquet"
+    if traced.exists():
+        ids = pq.read_table(traced, columns=["run"]).column("run").to_numpy()
+        chosen = np.unique(ids)[:fan_runs]
+        if len(chosen):
+            return pq.read_table(traced, filters=[("run", "in", chosen.tolist())]).to_pandas()
+    if outcomes.made_with != versions()["basing"]:
+        outcomes.notes.append(f"{outcomes.origin}: made with basing {outcomes.made_with} and holds no traces, "
+                              "so it has no position fan chart")  # fmt: skip
+        return None
+    count = min(fan_runs, len(outcomes.runs))
+    again = run_chunk(outcomes.spec, np.arange(count), outcomes.seed, trace=True)
+    stored = outcomes.runs.iloc[:count].reset_index(drop=True)
+    if differing_columns(again.runs, stored):
+        outcomes.notes.append(f"{outcomes.origin}: its first runs do not simulate again to the stored rows, "
+                              "so it has no position fan chart")  # fmt: skip
+        return None
+    return again.trace
+
+
+def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int = FAN_RUNS) -> Outcomes:
+    """Run a scenario file on the spot (in a temporary folder that is removed afterwards)."""
+    loaded = load_scenario(path)
+    spec = loaded.spec
+    plan = Plan(runs, seed, default_chunk(runs, workers), ((0, min(fan_runs, runs)),))
+    with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
+        folder = ResultsFolder.create(Path(temporary) / "run", spec.name)
+        execute(spec, plan, folder, workers)
+        summary = folder.finalise(spec, plan.chunks())
+        table = pd.read_parquet(folder.path / "runs.parquet")
+        trace = pd.read_parquet(folder.path / "trace.parquet")
+    return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, versions()["basing"])
+
+
+def label_and_check(items: list[Outcomes]) -> list[str]:
+    """Give each result a distinct legend label and return notes for the page; refuse a mix of
+    influence-only and bargaining results."""
+    kinds = {item.influence_only for item in items}
+    if len(kinds) > 1:
+        mixed = ", ".join(f"{i.origin} ({'influence-only' if i.influence_only else 'bargaining'})" for i in items)
+        raise OutputError(f"cannot compare influence-only runs with bargaining runs: {mixed}")
+    notes = [note for item in items for note in item.notes]
+    by_name: dict[str, set[str]] = {}
+    for item in items:
+        by_name.setdefault(item.spec.name, set()).add(item.fingerprint)
+    now = versions()["basing"]
+    for item in items:
+        if len(by_name[item.spec.name]) > 1:
+            item.label = f"{item.spec.name} (scenario version {item.fingerprint})"
+        if item.made_with != now:
+            item.label += f" [basing {item.made_with}]"
+            notes.append(f"{item.origin} was made with basing {item.made_with}; this is basing {now}")
+    for name, prints in by_name.items():
+        if len(prints) > 1:
+            notes.append(f"{len(prints)} different versions of scenario '{name}' are compared; each is labelled "
+                         "with a hash of its resolved scenario")  # fmt: skip
+    seen: dict[str, int] = {}
+    for item in items:
+        seen[item.label] = seen.get(item.label, 0) + 1
+        if seen[item.label] > 1:
+            item.label = f"{item.label} #{seen[item.label]}"
+    seeds = {item.seed for item in items}
+    if len(seeds) > 1:
+        notes.append(f"the results use different seeds ({', '.join(map(str, sorted(seeds)))}): differences include "
+                     "the noise of different draws, and the bootstrap treats them as unpaired")  # fmt: skip
+    return notes
+
+
+def _issue_axes(spec: Scenario) -> dict[str, tuple[str, str]]:
+    return {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
+
+
+def figures(items: list[Outcomes]) -> list[go.Figure]:
+    """The comparison's figures, in page order; the first result is the reference for differences."""
+    first = items[0].spec
+    runs = {item.label: item.runs for item in items}
+    horizon = max(item.spec.protocol.horizon for item in items)
+    round_days = first.protocol.round_days
+    issues = {name: axes for item in items for name, axes in _issue_axes(item.spec).items()}
+    traces = {item.label: item.trace for item in items if item.trace is not None}
+    fan = tables.position_fans(traces, horizon)
+    if items[0].influence_only:
+        out = [plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
+               plots.survival(tables.no_deal_yet(runs, horizon, "converged"), round_days,
+                              "Chance that positions have not converged yet", "share of runs not converged"),
+               plots.distributions(tables.histograms(runs, _ranges(items, "forecast_mean_")),
+                                   {f"forecast_mean_{k}": (label, unit) for k, (label, unit) in issues.items()},
+                                   "Forecast: weighted mean position at the end")]  # fmt: skip
+        wins = [c for c in items[0].runs.columns if c.startswith("win_")]
+        if wins and all(set(wins) <= set(item.runs.columns) for item in items):
+            spread = tables.spreads(runs, {c: c.removeprefix("win_") for c in wins})
+            out.append(plots.boxes(spread, "Winning probability of each actor's final position", "probability",
+                                   "actor", [0, 1]))  # fmt: skip
+    else:
+        parties = list(dict.fromkeys(p for item in items for p in item.spec.parties()))
+        labels = {name: o.label for item in items for name, o in item.spec.outcomes.items()}
+        shared = [name for name in labels if all(name in item.runs for item in items)]
+        paired = {item.label: item.seed == items[0].seed for item in items}
+        actors = list(dict.fromkeys(a for item in items for a in item.spec.actors))
+        shared_actors = [a for a in actors if all(f"utility_{a}" in item.runs for item in items)]
+        out = [plots.status_bars(tables.status_shares(runs, STATUSES)),
+               plots.distributions(tables.histograms(runs, _ranges(items, "term_"), only="agreement"),
+                                   {f"term_{k}": axes for k, axes in issues.items()}, "Agreed terms per issue",
+                                   "no run reached an agreement"),
+               plots.survival(tables.no_deal_yet(runs, horizon), round_days),
+               plots.walkout_curves(tables.walkouts_by_round(runs, parties, horizon), round_days)]  # fmt: skip
+        if shared:
+            forest = tables.indicator_forest(runs, {n: labels[n] for n in shared},
+                                             np.random.default_rng(BOOTSTRAP_SEED), paired=paired)  # fmt: skip
+            out.append(plots.forest(forest))
+        out.append(plots.boxes(tables.spreads(runs, {f"utility_{a}": a for a in shared_actors}),
+                               "Each actor's utility of the outcome", "utility (0 = worst, 1 = ideal package)",
+                               "actor", [0, 1]))  # fmt: skip
+    for label in dict.fromkeys(fan["scenario"]):
+        out.append(plots.fans(fan, issues, round_days, label))
+    return out
+
+
+def _ranges(items: list[Outcomes], prefix: str) -> dict[str, tuple[float, float]]:
+    """Each issue's column with the widest range any of the scenarios gives it."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for item in items:
+        for name, issue in item.spec.issues.items():
+            low, high = ranges.get(prefix + name, issue.range)
+            ranges[prefix + name] = (min(low, issue.range[0]), max(high, issue.range[1]))
+    return ranges
+
+
+def compare_page(items: list[Outcomes], notes: list[str], figs: list[go.Figure]) -> str:
+    """The comparison as one self-contained page."""
+    rows = [[item.label, item.origin, f"{len(item.runs):,}", item.seed, item.made_with] for item in items]
+    body = (report.notes_html(notes)
+            + report.table(["scenario", "from", "runs", "seed", "basing"], rows, {2, 3})
+            + "<h2>Figures</h2>" + report.figures_html(figs)
+            + "".join(f"<h2>{report.esc(item.label)}: summary</h2>" + report.summary_tables(item.summary)
+                      for item in items))  # fmt: skip
+    return report.document("Comparison: " + " vs ".join(item.label for item in items), body)
+
+
+def run_report(path: Path, fan_runs: int = FAN_RUNS) -> str:
+    """``report.html`` of a complete results folder: summary tables, figures, the scenario with quotes."""
+    item = from_folder(path, fan_runs)
+    notes = label_and_check([item])
+    record = ResultsFolder.open(path).manifest()
+    facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
+             ["overrides", ", ".join(record.get("overrides") or []) or "none"]]  # fmt: skip
+    body = (report.notes_html(notes)
+            + f"<p>{report.esc(item.spec.question)}</p>" + report.table(["", ""], facts)
+            + "<h2>Summary</h2>" + report.summary_tables(item.summary)
+            + "<h2>Figures</h2>" + report.figures_html(figures([item]))
+            + "<h2>The scenario, with its sources</h2>" + report.scenario_section(item.resolved))  # fmt: skip
+    return report.document(f"{item.spec.name}: report", body)
+
+
+def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
+    """Static PNG images of the figures (kaleido, which drives a Chrome or Chromium browser)."""
+    try:
+        import kaleido  # noqa: F401
+    except ImportError:
+        raise OutputError("--png needs kaleido: pip install kaleido") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"figure-{k + 1:02d}.png" for k in range(len(figs))]
+    try:
+        for figure, target in zip(figs, paths, strict=True):
+            figure.write_image(target, width=1100, height=figure.layout.height or 550)
+    except Exception as exc:  # kaleido reports a missing browser in several ways
+        raise OutputError(f"--png: kaleido could not export images ({exc.__class__.__name__}: {exc}). It needs a "
+                          "Chrome or Chromium browser: on Debian or Ubuntu, apt-get install chromium (or run "
+                          "plotly_get_chrome). The HTML page was written.") from None  # fmt: skip
+    return paths

@@ -1,0 +1,91 @@
+"""The HTML pages in a real browser: headless Chromium (the system's, not a downloaded one) opens
+``report.html``, ``compare.html``, ``sweep.html`` from disk, with the network closed, sees no JavaScript
+error, finds every figure drawn, and no markup from a scenario runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import SEED_TEXT, two_party
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium on this machine (Debian: apt-get install chromium)"
+)
+
+MARKUP = "<img src=x onerror='window.__injected = 1'><script>window.__injected = 2</script>"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+def basing(*args: str, cwd) -> None:
+    done = subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    (folder / "seed.txt").write_text(SEED_TEXT)
+    (folder / "a.yaml").write_text(yaml.safe_dump(two_party()))
+    variant = two_party(name="variant", question=MARKUP)
+    variant["actors"]["beta"]["label"] = MARKUP
+    variant["issues"]["money"]["label"] = MARKUP
+    variant["issues"]["money"]["unit"] = MARKUP
+    (folder / "b.yaml").write_text(yaml.safe_dump(variant))
+    basing("run", "b.yaml", "-n", "300", "-q", "--out", "b-run", "--workers", "1", cwd=folder)
+    basing("compare", "a.yaml", "b-run", "-n", "300", "--out", "compare.html", "--workers", "1", cwd=folder)
+    basing("sweep", "a.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--vary",
+           "protocol.breakdown_risk=0,0.05", "-n", "50", "-q", "--out", "sweep",
+           "--workers", "1", cwd=folder)  # fmt: skip
+    return {"report": folder / "b-run" / "report.html", "compare": folder / "compare.html",
+            "sweep": folder / "sweep" / "sweep.html"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("name", ["report", "compare", "sweep"])
+def test_every_figure_renders_without_errors(pages, browser, name):
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(pages[name].as_uri())
+    expected = page.locator("div.plotly-graph-div").count()
+    assert expected >= (3 if name == "sweep" else 6)
+    page.wait_for_function(
+        "n => document.querySelectorAll('div.plotly-graph-div .main-svg').length >= n && "
+        "[...document.querySelectorAll('div.plotly-graph-div')].every(d => d._fullLayout)",
+        arg=expected,
+        timeout=60_000,
+    )
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('div.plotly-graph-div')].map(d => d.data.length > 0 && "
+        "d.querySelectorAll('.main-svg').length > 0)"
+    )
+    assert drawn == [True] * expected
+    assert page.evaluate("window.__injected") is None
+    assert errors == []
+    page.close()
+
+
+def test_markup_in_labels_shows_as_text(pages, browser):
+    page = browser.new_page()
+    page.goto(pages["report"].as_uri())
+    page.wait_for_function("document.querySelectorAll('div.plotly-graph-div .main-svg').length > 0", timeout=60_000)
+    assert page.locator("img[src=x]").count() == 0
+    assert MARKUP in page.inner_text("body")  # the question, as text
+    assert page.evaluate("window.__injected") is None
+    page.close()
