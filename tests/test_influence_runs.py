@@ -164,3 +164,11 @@ def test_an_influence_only_issue_nobody_weighs_is_refused(imported, tmp_path):
     path.write_text(yaml.safe_dump(data))
     with pytest.raises(ScenarioError, match=r"issues\.issue: no actor has both capability and salience"):
         load_scenario(path)
+
+
+def test_an_influence_only_results_folder_replays_exactly(imported):
+    """Its walkout column has no possible value and comes back from Parquet as objects, not categories."""
+    done = basing("run", "bdm.yaml", "-n", "20", "-q", "--out", "bdm-run", "--workers", "1", cwd=imported)
+    assert done.returncode == 0, done.stderr
+    done = basing("replay", "bdm-run", "--run", "3", cwd=imported)
+    assert done.returncode == 0 and "replays differently" not in done.stderr, done.stderr
