@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -122,14 +123,16 @@ def test_set_override_reaches_the_manifest(tmp_path):
     ],
 )
 def test_bad_input_exits_2_without_traceback(tmp_path, args, fragment):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(f"extends: {BASELINE}\nactors:\n  russia:\n    patiense: 0.9\n")
+    for tree in ("scenarios", "seeds"):  # extends stays within the scenario's folder
+        shutil.copytree(ROOT / tree, tmp_path / tree)
+    bad = tmp_path / "scenarios" / "bad.yaml"
+    bad.write_text(f"extends: {BASELINE.name}\nactors:\n  russia:\n    patiense: 0.9\n")
     args = [str(BASELINE) if a == "BASELINE" else str(bad) if a == "BAD" else a for a in args]
     done = basing(*args, cwd=tmp_path)
     assert done.returncode == 2
     assert fragment in done.stderr
     assert "Traceback" not in done.stderr + done.stdout
-    assert not (tmp_path / "results").exists(), "nothing is written for bad input"
+    assert not (tmp_path / "results").exists() and not (tmp_path / "scenarios" / "results").exists()
 
 
 def test_validate_and_schema():

@@ -23,10 +23,11 @@ import pyarrow.parquet as pq
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.replay import differing_columns
 from sim.experiments.runner import scenario_of
-from sim.experiments.stream import Plan, default_chunk, execute
+from sim.experiments.stream import Plan, check_plan, chunk_limit, default_chunk, execute
 from sim.outputs import outcome_plots as plots
 from sim.outputs import report, tables
 from sim.outputs.folder import ResultsFolder
+from sim.outputs.integrity import require_verified
 from sim.outputs.store import OutputError, _plain, versions
 from sim.outputs.summary import STATUSES
 from sim.scenario.load import load_scenario
@@ -63,17 +64,20 @@ class Outcomes:
         return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
-    """A complete results folder of ``basing run``; anything else is refused with a clear message."""
+def from_folder(path: Path, fan_runs: int = FAN_RUNS, sealed: bool = True) -> Outcomes:
+    """A complete results folder of ``basing run`` that verifies against its manifest (or, with
+    ``sealed=False``, one being finished, for its report); anything else is refused with a message."""
     if not path.is_dir():
         raise OutputError(f"{path}: no such results folder or scenario file")
     folder = ResultsFolder.open(path)
     record = folder.manifest()
     if record.get("kind") == "sweep" or "chunk_size" not in record or "scenario" not in record:
         raise OutputError(f"{path}: not a results folder of basing run (compare takes runs, not sweeps)")
-    if record.get("status") != "complete":
+    if sealed and record.get("status") != "complete":
         raise OutputError(f"{path}: the run is {record.get('status', 'unfinished')}; finish it with "
                           f"basing run --resume {path}")  # fmt: skip
+    if sealed:
+        require_verified(path)
     try:
         spec = scenario_of(record)
         runs = pd.read_parquet(path / "runs.parquet")
@@ -113,7 +117,8 @@ def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int 
     """Run a scenario file on the spot (in a temporary folder that is removed afterwards)."""
     loaded = load_scenario(path)
     spec = loaded.spec
-    plan = Plan(runs, seed, default_chunk(runs, workers), ((0, min(fan_runs, runs)),))
+    plan = Plan(runs, seed, default_chunk(runs, workers, chunk_limit(spec)), ((0, min(fan_runs, runs)),))
+    check_plan(spec, plan)
     with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
         folder = ResultsFolder.create(Path(temporary) / "run", spec.name)
         execute(spec, plan, folder, workers)
@@ -230,7 +235,7 @@ def compare_page(items: list[Outcomes], notes: list[str], figs: list[go.Figure])
 
 def run_report(path: Path, fan_runs: int = FAN_RUNS) -> str:
     """``report.html`` of a complete results folder: summary tables, figures, the scenario with quotes."""
-    item = from_folder(path, fan_runs)
+    item = from_folder(path, fan_runs, sealed=False)
     notes = label_and_check([item])
     record = ResultsFolder.open(path).manifest()
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],

@@ -21,6 +21,8 @@ import numpy as np
 
 from sim.experiments.ensemble import run_chunk
 from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import OutputError
+from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, max_chunk
 from sim.scenario.schema import Scenario
 
 RETRIES = 2  # how often chunks lost with a dead worker are run again before the run fails
@@ -57,9 +59,31 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-def default_chunk(runs: int, workers: int) -> int:
-    """Chunks big enough to batch well (>= 1,000 runs) and small enough to share out and bound memory."""
-    return int(min(10_000, max(1_000, math.ceil(runs / (4 * workers)))))
+def default_chunk(runs: int, workers: int, limit: int = 10_000) -> int:
+    """Chunks big enough to batch well (>= 1,000 runs) and small enough to share out and bound memory
+    (never more than ``limit``, see ``chunk_limit``)."""
+    return int(min(10_000, limit, max(1_000, math.ceil(runs / (4 * workers)))))
+
+
+def chunk_limit(spec: Scenario) -> int:
+    """The most runs of ``spec`` one chunk (or sweep task) may hold, for bounded memory per worker."""
+    return max_chunk(len(spec.actors), len(spec.issues), spec.influence.model in ("eum", "smp"))
+
+
+def check_plan(spec: Scenario, plan: Plan, chunk_option: str = "--chunk-size") -> None:
+    """Refuse, with the limit in the message, a plan that would exhaust memory or disk."""
+    if plan.runs > MAX_RUNS:
+        raise OutputError(f"--runs {plan.runs:,}: the limit is {MAX_RUNS:,} runs (see Limits in the README)")
+    limit = chunk_limit(spec)
+    if plan.chunk_size > limit:
+        size = f"{len(spec.actors)} actors and {len(spec.issues)} issues"
+        raise OutputError(f"{chunk_option} {plan.chunk_size:,}: at most {limit:,} runs at once for a scenario of "
+                          f"{size} (memory; see Limits in the README)")  # fmt: skip
+    traced = sum(b - a for a, b in plan.trace_runs)
+    rows = traced * spec.protocol.horizon * len(spec.actors) * len(spec.issues)
+    if rows > MAX_TRACE_ROWS:
+        raise OutputError(f"tracing {traced:,} runs could write up to {rows:,} rows; the limit is {MAX_TRACE_ROWS:,} "
+                          "(trace fewer runs with --trace-runs; see Limits in the README)")  # fmt: skip
 
 
 def parse_trace_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,12 +15,23 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.experiments.designs import DesignError, Factor, list_factor, parse_vary, range_factor
-from sim.experiments.sweep import SweepPlan, design_points, execute_sweep, finalise_sweep, flatten, point_scenarios
+from sim.experiments.stream import chunk_limit
+from sim.experiments.sweep import (
+    SweepPlan,
+    design_points,
+    execute_sweep,
+    finalise_sweep,
+    flatten,
+    point_scenarios,
+    task_key,
+)
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions
+from sim.outputs.integrity import FolderLock
+from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions, write_text
 from sim.outputs.summary import Summary
 from sim.scenario.base import Strict
 from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_RUNS
 from sim.scenario.load import _problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
 
@@ -85,6 +97,22 @@ def make_plan(scenario: Path, overrides: list[str], vary: list[str], design: str
     factors = tuple(parse_vary(text) for text in vary)
     return SweepPlan(str(Path(scenario).resolve()), tuple(overrides), factors, design, samples, runs, seed,
                      block or min(runs, 1000))  # fmt: skip
+
+
+def check_size(plan: SweepPlan, specs: list[Scenario], block_given: bool) -> SweepPlan:
+    """The plan within the documented limits: a default block shrinks to what memory allows; a block
+    the user chose, or too many runs, is refused."""
+    total = plan.runs * len(specs)
+    if plan.runs > MAX_RUNS or total > MAX_SWEEP_RUNS:
+        raise OutputError(f"{len(specs):,} points x {plan.runs:,} runs: the limits are {MAX_RUNS:,} runs per point "
+                          f"and {MAX_SWEEP_RUNS:,} in all (see Limits in the README)")  # fmt: skip
+    limit = min(chunk_limit(spec) for spec in specs)
+    if plan.block <= limit:
+        return plan
+    if block_given:
+        raise OutputError(f"--block {plan.block:,}: at most {limit:,} runs at once for this scenario (memory; "
+                          "see Limits in the README)")  # fmt: skip
+    return replace(plan, block=limit)
 
 
 def prepare(plan: SweepPlan) -> tuple[list[dict[str, Any]], list[Scenario]]:
@@ -175,13 +203,20 @@ def close_dask(client) -> None:
 def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
              outcomes: list[str], workers: int, on_progress: Callable[[int], None] | None,
              client=None) -> pd.DataFrame:  # fmt: skip
-    try:
-        execute_sweep(plan, specs, folder, workers, on_progress, client)
-        summary = finalise_sweep(plan, specs, points, folder, outcomes)
-    except BaseException:
-        folder.mark("incomplete")
-        raise
-    folder.mark("complete", rows=plan.runs * len(points))
+    """Run what is missing, merge, write sweep.html and seal the folder, holding its lock throughout."""
+    from sim.outputs.report import page
+
+    with FolderLock(folder.path):
+        folder.discard_partials()  # only once the lock shows that no one else is writing
+        folder.check_chunks({task_key(p, s): e - s for p, s, e in plan.tasks(len(specs))})
+        try:
+            execute_sweep(plan, specs, folder, workers, on_progress, client)
+            summary = finalise_sweep(plan, specs, points, folder, outcomes)
+            write_text(folder.path / "sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
+            folder.seal(rows=plan.runs * len(points))
+        except BaseException:
+            folder.mark("incomplete")
+            raise
     return summary
 
 

@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.limits import MAX_FILE_BYTES, MAX_YAML_NODES
 from sim.scenario.paths import Index, dotted
 from sim.scenario.schema import Scenario
 
@@ -59,9 +60,7 @@ def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problem
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = (
-                yaml.safe_load(yaml.serialize(key_node)) if key_node.tag != "tag:yaml.org,2002:str" else key_node.value
-            )
+            key = key_node.value if key_node.tag == "tag:yaml.org,2002:str" else _construct(key_node)
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
@@ -73,6 +72,11 @@ def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problem
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             _walk_nodes(item, path + (Index(index),), file, origins, problems)
+
+
+def _construct(node: yaml.Node) -> Any:
+    """The value of a node (a mapping key that is not text: a number, null, a date...)."""
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def shown(path: Path) -> str:
@@ -103,21 +107,21 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
 
 def _parse_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
     file = shown(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, None, "", "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(file, None, "", f"cannot read file: {exc}")]) from None
+    text = _read_text(path, file)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_expanded_size(node, file)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ScenarioError([Problem(file, line, "", f"invalid YAML: {exc.problem or exc}")]) from None
+        tab = "\\t" in str(exc.problem) or "\t" in str(exc.problem)
+        hint = " (YAML indents with spaces, never tabs)" if tab else ""
+        raise ScenarioError([Problem(file, line, "", f"invalid YAML: {exc.problem or exc}{hint}")]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(file, None, "", "invalid YAML: nested too deeply")]) from None
     if not isinstance(data, dict):
         kind = "empty" if data is None else f"a {type(data).__name__}"
         raise ScenarioError([Problem(file, 1, "", f"a scenario must be a YAML mapping, but this file is {kind}")])
@@ -127,6 +131,52 @@ def _parse_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
     if problems:
         raise ScenarioError(problems)
     return data, origins
+
+
+def _read_text(path: Path, file: str) -> str:
+    """A file's text: UTF-8 (a leading byte-order mark is allowed), at most MAX_FILE_BYTES."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(file, None, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
+                                                         "bytes (see Limits in the README)")])  # fmt: skip
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(file, None, "", "file not found")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(file, None, "", "is a folder, not a file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded (save the file as UTF-8)"
+        raise ScenarioError([Problem(file, line, "", message)]) from None
+
+
+def _check_expanded_size(root: yaml.Node | None, file: str) -> None:
+    """Refuse a document whose anchors and aliases expand to more than MAX_YAML_NODES values (an
+    "alias bomb" of a few lines can stand for billions), counting each shared node once per use
+    without expanding anything."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if depth > 200:
+            raise ScenarioError([Problem(file, node.start_mark.line + 1, "", "invalid YAML: nested too deeply")])
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item, depth + 1) for item in node.value)
+        sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
+        return sizes[id(node)]
+
+    if root is not None and size(root, 0) > MAX_YAML_NODES:
+        raise ScenarioError([Problem(file, None, "", f"anchors and aliases expand to more than {MAX_YAML_NODES:,} "
+                                                     "values; refused (see Limits in the README)")])  # fmt: skip
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -170,15 +220,23 @@ def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins,
     parent = data.pop("extends", None)
     if parent is None:
         return data, origins, [path]
+    where = ("extends",)
     if not isinstance(parent, str):
-        raise ScenarioError([locate(origins, ("extends",), "extends must be a file name", shown(path))])
+        raise ScenarioError([locate(origins, where, "extends must be a file name", shown(path))])
+    if "://" in parent or parent.startswith(("http:", "https:", "ftp:", "file:")):
+        message = f"extends takes a file path, not an address: {parent}"
+        raise ScenarioError([locate(origins, where, message, shown(path))])
     parent_path = (path.parent / parent).resolve()
+    top = stack[0] if stack else path
+    if not parent_path.is_relative_to(top.parent):
+        message = f"extended file {parent} lies outside the folder of {top.name}; refused"
+        raise ScenarioError([locate(origins, where, message, shown(path))])
     if not parent_path.is_file():
         what = "is a folder" if parent_path.is_dir() else "not found"
-        raise ScenarioError([locate(origins, ("extends",), f"extended file {what}: {shown(parent_path)}", shown(path))])
+        raise ScenarioError([locate(origins, where, f"extended file {what}: {shown(parent_path)}", shown(path))])
     if parent_path in [*stack, path]:
         cycle = " -> ".join(p.name for p in [*stack, path, parent_path])
-        raise ScenarioError([locate(origins, ("extends",), f"extends cycle: {cycle}", shown(path))])
+        raise ScenarioError([locate(origins, where, f"extends cycle: {cycle}", shown(path))])
     base, base_origins, files = _read_chain(parent_path, [*stack, path])
     return merge(base, data), _merge_origins(base, base_origins, origins, data), [*files, path]
 
@@ -220,6 +278,7 @@ def apply_set(data: dict, origins: Origins, assignment: str) -> None:
         if not last:
             node = node[key]
     try:
+        _check_expanded_size(yaml.compose(raw_value, Loader=yaml.SafeLoader), "--set")
         value = yaml.safe_load(raw_value)
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
@@ -261,6 +320,12 @@ def _problems_from(exc: ValidationError, data: dict, origins: Origins, file: str
             key = key + (error["ctx"]["key"],)
         if error["type"] == "missing":
             message = "required field is missing"
+        if error["type"] == "string_pattern_mismatch" and key and key[-1] == error["input"]:
+            message = "names are lower_snake_case: a small letter, then small letters, digits or _"
+        if error["type"] == "too_long" and isinstance(node, dict):
+            message = f"{len(node)} entries; the limit is {error['ctx']['max_length']} (see Limits in the README)"
+        if error["type"] == "less_than_equal" and key[-1:] == ("horizon",):
+            message += " (the limit on rounds; see Limits in the README)"
         problems.setdefault(dotted(key), locate(origins, key, message, file))
     return list(problems.values())
 

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from sim.scenario.base import Strict
 from sim.scenario.distributions import Param, is_random
+from sim.scenario.limits import MAX_ACTORS, MAX_EVENTS, MAX_HORIZON, MAX_ISSUES, MAX_OUTCOMES
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
 
@@ -132,7 +133,7 @@ class Protocol(Strict):
     )
     first_proposer: Name | None = Field(None, description="Party that proposes first; default the first party.")
     breakdown_risk: Param(0.0, 1.0) = Field(0.0, description="Per-round probability that talks collapse.")
-    horizon: int = Field(52, ge=1, le=10_000, description="Rounds before talks end without a deal.")
+    horizon: int = Field(52, ge=1, le=MAX_HORIZON, description="Rounds before talks end without a deal.")
     round_days: float = Field(7.0, gt=0, description="Length of one round in days.")
     belief_step: float = Field(
         0.02,
@@ -272,12 +273,14 @@ class Scenario(Strict):
         default_factory=list, description="Paths of source lists, relative to this file; cites are checked in them."
     )
     start_date: date = Field(strict=False, description="Date of the first round (YYYY-MM-DD).")
-    issues: dict[Name, Issue] = Field(min_length=1, description="Dimensions under negotiation.")
-    actors: dict[Name, Actor] = Field(min_length=2, description="Parties and stakeholders.")
+    issues: dict[Name, Issue] = Field(min_length=1, max_length=MAX_ISSUES, description="Dimensions under negotiation.")
+    actors: dict[Name, Actor] = Field(min_length=2, max_length=MAX_ACTORS, description="Parties and stakeholders.")
     protocol: Protocol = Field(default_factory=Protocol, description="Bargaining protocol.")
     influence: Influence = Field(default_factory=lambda: NoInfluence(model="none"), description="Influence stage.")
-    events: dict[Name, Event] = Field(default_factory=dict, description="Shocks.")
-    outcomes: dict[Name, Outcome] = Field(default_factory=dict, description="Indicators to report.")
+    events: dict[Name, Event] = Field(default_factory=dict, max_length=MAX_EVENTS, description="Shocks.")
+    outcomes: dict[Name, Outcome] = Field(
+        default_factory=dict, max_length=MAX_OUTCOMES, description="Indicators to report."
+    )
 
     def parties(self) -> list[str]:
         """Names of the actors that must sign, in declaration order."""
