@@ -22,7 +22,15 @@ from rich.text import Text
 
 from sim.experiments import runner
 from sim.experiments.designs import DesignError
-from sim.experiments.stream import Plan, WorkerError, default_chunk, default_workers, parse_trace_runs
+from sim.experiments.stream import (
+    Plan,
+    WorkerError,
+    check_plan,
+    chunk_limit,
+    default_chunk,
+    default_workers,
+    parse_trace_runs,
+)
 from sim.outputs.console import render
 from sim.outputs.store import (
     OutputError,
@@ -97,7 +105,9 @@ def run(
         loaded = load_scenario(scenario, overrides or [])
         runs = runs or 10_000
         ranges = ((0, runs),) if trace else parse_runs(trace_runs, runs) if trace_runs else ()
-        plan = Plan(runs, 1 if seed is None else seed, chunk_size or default_chunk(runs, workers), ranges)
+        chunk = chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec))
+        plan = Plan(runs, 1 if seed is None else seed, chunk, ranges)
+        check_plan(loaded.spec, plan)
         check_new_folder(out)
         folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
     with Progress(
@@ -111,9 +121,6 @@ def run(
             progress.stop()
             err_console.print(f"interrupted: finished chunks are kept; resume with basing run --resume {folder.path}")
             raise typer.Exit(130) from None
-    from sim.experiments.compare import run_report
-
-    write_text(folder.path / "report.html", run_report(folder.path))
     if not quiet:
         render(summary, spec.name, spec.question, out_console)
     out_console.print(f"results: {folder.path} (report: {folder.path / 'report.html'})")
@@ -182,6 +189,7 @@ def sweep(
             )
             wanted = outcome or ["status_agreement"]
         points, specs = sweeps.prepare(plan)
+        plan = sweeps.check_size(plan, specs, block is not None)
         outcomes = sweeps.check_outcomes(specs[0], wanted)
         check_new_folder(out)
     client = sweeps.dask_client(scheduler, dask_local)  # before any folder is made: an unreachable one fails here
@@ -203,9 +211,6 @@ def sweep(
             raise typer.Exit(130) from None
         finally:
             sweeps.close_dask(client)
-    from sim.outputs.report import page
-
-    write_text(folder.path / "sweep.html", page(sweeps.figures(folder, outcomes), f"{specs[0].name}: sweep"))
     if not quiet:
         sweeps.render(summary, points, outcomes, folder, out_console)
     out_console.print(f"results: {folder.path}")
@@ -283,7 +288,10 @@ def compare(
                 items.append(comparing.from_scenario(path, runs, seed, workers or default_workers(), fan_runs))
         notes = comparing.label_and_check(items)
         figures = comparing.figures(items)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{target.parent}: cannot create it: {exc.strerror or exc}") from None
         write_text(target, comparing.compare_page(items, notes, figures))
     for note in notes:
         err_console.print(f"note: {note}", highlight=False, markup=False)
@@ -291,6 +299,20 @@ def compare(
     if png is not None:
         for image in comparing.write_pngs(figures, png):
             out_console.print(f"image: {image}")
+
+
+@app.command()
+def verify(
+    folder: Annotated[Path, typer.Argument(help="A results folder (of basing run or sweep).", show_default=False)],
+) -> None:
+    """Check a results folder against its manifest: every file's checksum, size and row count."""
+    from sim.outputs.integrity import verify as verify_folder
+
+    problems = verify_folder(folder)
+    if problems:
+        raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in problems))
+    files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
+    out_console.print(f"{folder}: verified ({len(files)} files: {', '.join(files)})", highlight=False)
 
 
 @app.command()

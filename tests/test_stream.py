@@ -142,6 +142,12 @@ def test_replay_notices_a_changed_result(toy, tmp_path):
     runs.loc[5, "round"] = runs.loc[5, "round"] + 1
     runs.to_parquet(copy / "runs.parquet", index=False)
     done = basing("replay", str(copy), "--run", "5", cwd=toy)
+    assert done.returncode == 2 and "fails verification" in done.stderr and "runs.parquet" in done.stderr
+    from sim.outputs.integrity import file_records  # as if the code, not the file, had changed: re-record it
+
+    manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "files": file_records(copy)}))
+    done = basing("replay", str(copy), "--run", "5", cwd=toy)
     assert done.returncode == 2 and "replays differently (round)" in done.stderr
 
 

@@ -14,6 +14,7 @@ from sim.engine.model import NegotiationModel
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.runner import scenario_of
 from sim.outputs.folder import ResultsFolder
+from sim.outputs.integrity import require_verified
 from sim.outputs.store import OutputError, versions
 from sim.scenario.schema import Scenario
 
@@ -64,6 +65,7 @@ def replay(path: Path, run: int) -> Replay:
     record = folder.manifest()
     if record.get("status", "complete") != "complete":
         raise OutputError(f"{path}: the run is not complete; resume it first")
+    require_verified(path)
     made_with, now = record.get("versions", {}).get("basing"), versions()["basing"]
     if made_with != now:
         raise OutputError(f"{path}: made with basing {made_with}, this is {now}; a replay would not be exact")

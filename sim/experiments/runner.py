@@ -14,7 +14,8 @@ from typing import Any
 
 from sim.experiments.stream import Plan, execute
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, _plain, manifest, versions
+from sim.outputs.integrity import FolderLock
+from sim.outputs.store import OutputError, _plain, manifest, versions, write_text
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import Scenario
 
@@ -50,14 +51,21 @@ def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Pl
 def complete(
     folder: ResultsFolder, plan: Plan, spec: Scenario, workers: int, on_progress: Callable[[int], None] | None
 ) -> dict[str, Any]:
-    """Run what is missing and merge; on any interruption the folder is left ``incomplete``."""
-    try:
-        execute(spec, plan, folder, workers, on_progress)
-    except BaseException:
-        folder.mark("incomplete")
-        raise
-    summary = folder.finalise(spec, plan.chunks())
-    folder.mark("complete", rows=plan.runs)
+    """Run what is missing, merge, write the report and seal the folder, holding its lock throughout;
+    on any interruption or failure the folder is left ``incomplete`` (and resumable)."""
+    from sim.experiments.compare import run_report
+
+    with FolderLock(folder.path):
+        folder.discard_partials()  # only once the lock shows that no one else is writing
+        folder.check_chunks({str(start): stop - start for start, stop in plan.chunks()})
+        try:
+            execute(spec, plan, folder, workers, on_progress)
+            summary = folder.finalise(spec, plan.chunks())
+            write_text(folder.path / "report.html", run_report(folder.path))
+            folder.seal(rows=plan.runs)
+        except BaseException:
+            folder.mark("incomplete")
+            raise
     return summary
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,7 +171,6 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
     write_table(summary, folder.path / "summary.parquet")
     if plan.design in ("sobol", "morris"):
         write_table(sensitivity(plan, points, summary, outcomes), folder.path / "sensitivity.parquet")
-    shutil.rmtree(folder.chunks)
     return summary
 
 

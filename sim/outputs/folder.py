@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.outputs.integrity import file_records
 from sim.outputs.store import OutputError, _atomic, create_results_dir, write_json, write_table
 from sim.outputs.summary import Summary
 from sim.scenario.schema import Scenario
@@ -37,9 +38,18 @@ class ResultsFolder:
     def open(cls, path: Path) -> ResultsFolder:
         """An existing folder, to resume or replay; its manifest must be readable."""
         folder = cls(path)
+        if not path.is_dir():
+            raise OutputError(f"{path}: no such results folder")
         if not (path / "manifest.json").is_file():
             raise OutputError(f"{path}: not a results folder (no manifest.json)")
         return folder
+
+    def discard_partials(self) -> list[Path]:
+        """Remove the half-written temporary files a killed process left (never a finished file)."""
+        partials = [*self.path.glob(".*.partial"), *self.chunks.glob(".*.partial")]
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+        return partials
 
     def manifest(self) -> dict[str, Any]:
         try:
@@ -73,7 +83,8 @@ class ResultsFolder:
 
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
         """Merge the chunks in run order into runs.parquet (and trace.parquet), summarise them on the
-        way, check that every run is there exactly once, write summary.json and drop the chunk files."""
+        way, check that every run is there exactly once and write summary.json (``seal`` then drops the
+        chunk files)."""
         summary = Summary(spec)
         expected = sum(stop - start for start, stop in chunks)
         missing = [start for start, _ in chunks if not self.has_chunk(start)]
@@ -87,8 +98,28 @@ class ResultsFolder:
             _merge(traces, self.path / "trace.parquet")
         result = summary.result()
         write_json(result, self.path / "summary.json")
-        shutil.rmtree(self.chunks)
         return result
+
+    def seal(self, **extra: Any) -> None:
+        """Record every results file's checksum in the manifest and mark the folder complete, in one
+        atomic write; only then drop the chunk files (until this point a resume can redo the merge)."""
+        self.write_manifest({**self.manifest(), "status": "complete", **extra, "files": file_records(self.path)})
+        shutil.rmtree(self.chunks, ignore_errors=True)
+
+    def check_chunks(self, expected: dict[str, int]) -> None:
+        """Before a resume: every finished chunk file (keyed as in ``expected``: key -> rows) is a readable
+        table of the expected number of rows."""
+        for key, rows in expected.items():
+            path = self._chunk_file("runs", int(key) if key.isdigit() else key)
+            if not path.exists():
+                continue
+            try:
+                found = pq.ParquetFile(path).metadata.num_rows
+            except Exception:  # a damaged file of any kind
+                found = None
+            if found != rows:
+                raise OutputError(f"{path}: damaged ({found} rows where {rows} were written); delete it and resume "
+                                  "again to run that chunk anew")  # fmt: skip
 
 
 def _merge(sources: list[Path], target: Path, visit=None) -> int:
