@@ -191,6 +191,8 @@ CASES = [
          ["power of two"], {"s.yaml": VALID}),
     Case("sweep: empty list in a sweep file", ["sweep", "w.yaml"], 2, ["empty"],
          {"s.yaml": VALID, "w.yaml": {"scenario": "s.yaml", "vary": {"actors.alpha.risk": {"values": []}}}}),
+    Case("sweep: too many points", ["sweep", "s.yaml", "--vary", "actors.alpha.risk=0:1:200", "--vary",
+         "actors.beta.risk=0:1:200"], 2, ["40,000 points", "limit is 20,000"], {"s.yaml": VALID}),
     Case("sweep: unreachable scheduler",
          ["sweep", "s.yaml", "--vary", "actors.alpha.risk=0:1:2", "-n", "5", "--scheduler", "tcp://127.0.0.1:9"], 2,
          ["--scheduler", "cannot reach"], {"s.yaml": VALID}),
@@ -324,5 +326,6 @@ def test_the_readme_states_the_limits_the_code_enforces():
     stated = [f"{limits.MAX_FILE_BYTES:,} bytes", f"| {limits.MAX_YAML_NODES:,} |",
               f"{limits.MAX_ACTORS} / {limits.MAX_ISSUES} / {limits.MAX_EVENTS} / {limits.MAX_OUTCOMES}",
               f"| {limits.MAX_HORIZON:,} |", f"| {limits.MAX_RUNS:,} |", f"| {limits.MAX_SWEEP_RUNS:,} |",
+              f"| {limits.MAX_SWEEP_POINTS:,} |",
               f"| {limits.MAX_TRACE_ROWS:,} |", f"{limits.CHUNK_CELLS:,} ÷"]  # fmt: skip
     assert [s for s in stated if s not in section] == []

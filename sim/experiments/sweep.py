@@ -156,10 +156,17 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
     missing = [t for t in tasks if not folder.has_chunk(task_key(t[0], t[1]))]
     if missing:
         raise OutputError(f"{folder.path}: {len(missing)} tasks are missing; resume the sweep")
-    summaries = [Summary(spec) for spec in specs]
+    # Tasks arrive in point order, so one point's summary (megabytes of histograms) is open at a time.
+    results: list[dict[str, float]] = []
+    current: list[Summary] = []
 
     def visit(rows: pd.DataFrame) -> None:
-        summaries[int(rows["point"].iloc[0])].add(rows)
+        point = int(rows["point"].iloc[0])
+        if point == len(results) + len(current):  # a new point: close the previous one
+            if current:
+                results.append(flatten(current.pop().result()))
+            current.append(Summary(specs[point]))
+        current[0].add(rows)
 
     files = [folder._chunk_file("runs", task_key(p, s)) for p, s, _ in tasks]
     count = _merge(files, folder.path / "runs.parquet", visit)
@@ -167,7 +174,8 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
     table = pd.DataFrame([{"point": i, **{k: _cell(v) for k, v in p.items()}} for i, p in enumerate(points)])
     write_table(table, folder.path / "points.parquet")
-    summary = pd.DataFrame([{"point": i, **flatten(s.result())} for i, s in enumerate(summaries)])
+    results.extend(flatten(s.result()) for s in current)
+    summary = pd.DataFrame([{"point": i, **row} for i, row in enumerate(results)])
     write_table(summary, folder.path / "summary.parquet")
     if plan.design in ("sobol", "morris"):
         write_table(sensitivity(plan, points, summary, outcomes), folder.path / "sensitivity.parquet")

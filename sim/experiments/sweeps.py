@@ -31,7 +31,7 @@ from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versio
 from sim.outputs.summary import Summary
 from sim.scenario.base import Strict
 from sim.scenario.errors import ScenarioError
-from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_RUNS
+from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
 from sim.scenario.load import _problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
 
@@ -118,6 +118,9 @@ def check_size(plan: SweepPlan, specs: list[Scenario], block_given: bool) -> Swe
 def prepare(plan: SweepPlan) -> tuple[list[dict[str, Any]], list[Scenario]]:
     """The design's points and every point's validated scenario."""
     points = design_points(plan)
+    if len(points) > MAX_SWEEP_POINTS:
+        raise OutputError(f"the design has {len(points):,} points; the limit is {MAX_SWEEP_POINTS:,} "
+                          "(see Limits in the README)")  # fmt: skip
     return points, point_scenarios(plan, points)
 
 

@@ -13,6 +13,7 @@ MAX_OUTCOMES = 200
 MAX_HORIZON = 10_000  # rounds
 MAX_RUNS = 100_000_000  # runs of one `basing run`, or per point of a sweep
 MAX_SWEEP_RUNS = 1_000_000_000  # points x runs of one sweep
+MAX_SWEEP_POINTS = 20_000  # points of one sweep design (each holds a validated scenario in memory)
 MAX_TRACE_ROWS = 200_000_000  # traced runs x horizon x actors x issues
 CHUNK_CELLS = 5_000_000  # runs x actors x issues (x actors, for pairwise influence) held in memory at once
 
