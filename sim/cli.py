@@ -271,6 +271,8 @@ def compare(
     target = out or Path("results") / f"compare-{utc_stamp()}.html"
     if target.exists():
         raise OutputError(f"{target}: already exists; results are never overwritten (choose another --out)")
+    if png is not None and png.exists() and not png.is_dir():
+        raise OutputError(f"--png {png}: is a file; give a folder for the images")
     if png is not None and png.exists() and any(png.iterdir()):
         raise OutputError(f"--png {png}: exists and is not empty; choose a new folder")
     for path in inputs:

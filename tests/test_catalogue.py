@@ -86,6 +86,18 @@ BOMB = (
     + "".join(f"{b}: &{b} [" + ",".join([f"*{a}"] * 9) + "]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
 )
 VALID = two_party()
+MERGED = (
+    yaml.safe_dump({k: v for k, v in VALID.items() if k != "issues"})
+    + """issues:
+  port: &port {label: Port access, unit: level, range: [0, 100], points: {0: none, 100: full}}
+  money:
+    <<: *port
+    label: Aid
+    unit: USD bn
+    range: [0, 10]
+    points: {}
+"""
+)
 BAD_KTAB = "Scenario,Test\nActor,Description,Power,Position,Salience\nA,a,not-a-number,50,0.5\n"
 
 # fmt: off
@@ -106,8 +118,10 @@ CASES = [
     Case("invalid YAML", ["validate", "s.yaml"], 2, ["s.yaml:2", "invalid YAML"], {"s.yaml": "name: [toy\n"}),
     Case("no such file", ["validate", "missing.yaml"], 2, ["missing.yaml", "file not found"]),
     Case("a folder, not a file", ["validate", "folder"], 2, ["is a folder"], {"folder/x.txt": "x"}),
+    Case("a device, not a file", ["validate", "/dev/zero"], 2, ["not a regular file"]),
+    Case("YAML merge keys (accepted)", ["validate", "s.yaml"], 0, ["valid"], {"s.yaml": MERGED}),
     Case("alias bomb", ["validate", "s.yaml"], 2, ["anchors and aliases", "200,000"], {"s.yaml": BOMB}),
-    Case("file over the size limit", ["validate", "s.yaml"], 2, ["the limit is", f"{MAX_FILE_BYTES:,}"],
+    Case("file over the size limit", ["validate", "s.yaml"], 2, ["limit of", f"{MAX_FILE_BYTES:,}"],
          {"s.yaml": "# " + "x" * (50 * 2**20) + "\nname: toy\n"}),
     # -- numbers
     Case("NaN", ["validate", "s.yaml"], 2, ["actors.alpha.capability", "finite"],
@@ -167,6 +181,8 @@ CASES = [
     # -- overrides and options
     Case("--set without =", ["validate", "s.yaml", "--set", "actors.alpha.risk"], 2, ["--set", "dotted.path=value"],
          {"s.yaml": VALID}),
+    Case("--set value nested too deeply", ["validate", "s.yaml", "--set", "description=" + "[" * 3000], 2,
+         ["--set", "nested too deeply"], {"s.yaml": VALID}),
     Case("--set unknown path", ["validate", "s.yaml", "--set", "actors.alfa.risk=0.5"], 2, ["alfa", "did you mean"],
          {"s.yaml": VALID}),
     Case("zero runs", ["run", "s.yaml", "-n", "0"], 2, ["--runs"], {"s.yaml": VALID}),
@@ -177,6 +193,8 @@ CASES = [
     Case("--resume of no folder", ["run", "--resume", "nowhere"], 2, ["nowhere"]),
     Case("--resume with a plan", ["run", "--resume", "done", "-n", "5"], 2, ["takes its plan from the manifest"]),
     Case("--resume of a complete run", ["run", "--resume", "done"], 2, ["nothing to resume"]),
+    Case("--resume with a damaged chunk file", ["run", "--resume", "broken"], 2, ["runs-000000000000.parquet",
+         "damaged", "delete it"]),
     # -- sweeps
     Case("sweep: unknown path", ["sweep", "s.yaml", "--vary", "actors.alfa.risk=0:1:3"], 2, ["did you mean"],
          {"s.yaml": VALID}),
@@ -205,6 +223,10 @@ CASES = [
     Case("compare: not a results folder", ["compare", "folder", "--out", "c.html"], 2, ["not a results folder"],
          {"folder/x.txt": "x"}),
     Case("compare: an incomplete run", ["compare", "half", "--out", "c.html"], 2, ["--resume"]),
+    Case("compare: a manifest that is not an object", ["compare", "folder", "--out", "c.html"], 2,
+         ["not a manifest"], {"folder/manifest.json": "[1, 2]"}),
+    Case("compare: --png names a file", ["compare", "done", "--out", "c.html", "--png", "seed.txt"], 2,
+         ["is a file"]),
     Case("compare: not a scenario", ["compare", "seed.txt", "--out", "c.html"], 2, ["neither a scenario file"]),
     # -- imports
     Case("import: unknown format", ["import", "xml", "k.csv", "-o", "out.yaml"], 2, ["unknown format"],
@@ -226,9 +248,12 @@ def finished(tmp_path_factory) -> Path:
     shutil.copytree(folder / "done", folder / "tampered")
     runs = folder / "tampered" / "runs.parquet"
     runs.write_bytes(runs.read_bytes()[:-1] + b"\0")
-    shutil.copytree(folder / "done", folder / "half")
-    manifest = json.loads((folder / "half" / "manifest.json").read_text())
-    (folder / "half" / "manifest.json").write_text(json.dumps({**manifest, "status": "incomplete"}))
+    manifest = json.loads((folder / "done" / "manifest.json").read_text())
+    for name in ("half", "broken"):
+        shutil.copytree(folder / "done", folder / name)
+        (folder / name / "manifest.json").write_text(json.dumps({**manifest, "status": "incomplete"}))
+    (folder / "broken" / ".chunks").mkdir()
+    (folder / "broken" / ".chunks" / "runs-000000000000.parquet").write_bytes(b"PAR1 not a table")
     return folder
 
 
@@ -271,7 +296,7 @@ def write(folder: Path, files: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path, finished: Path):
-    for name in ("done", "tampered", "half"):
+    for name in ("done", "tampered", "half", "broken"):
         shutil.copytree(finished / name, tmp_path / name)
     write(tmp_path, case.files)
     code, out, err = invoke(case.args, tmp_path)

@@ -246,3 +246,25 @@ def test_compare_refuses_a_mix_of_influence_only_and_bargaining_runs(project):
 def test_compare_never_overwrites_a_page(project):
     done = basing("compare", "a-run", "--out", "both.html", cwd=project)
     assert done.returncode == 2 and "already exists" in done.stderr
+
+
+def test_scenarios_with_different_issues_overlay_the_shared_ones(project):
+    more = two_party(name="more")
+    more["issues"]["bonus"] = {"label": "Bonus", "unit": "points", "range": [0, 1]}
+    more["actors"]["alpha"]["preferences"]["bonus"] = {"ideal": 1, "salience": 0.1}
+    (project / "more.yaml").write_text(yaml.safe_dump(more))
+    done = basing("compare", "a.yaml", "more.yaml", "-n", "100", "--out", "more.html", "--workers", "1", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "left out of the overlaid distributions: bonus" in " ".join(done.stderr.split())
+
+
+def test_fan_charts_trace_fewer_runs_of_a_big_scenario():
+    from sim.experiments.compare import FAN_TRACE_ROWS, fan_count
+    from sim.scenario.schema import Scenario
+
+    data = two_party()
+    data["protocol"] = {"horizon": 10_000}
+    spec = Scenario.model_validate(data)
+    per_run = 10_000 * len(spec.actors) * len(spec.issues)
+    assert fan_count(spec, 200, 1000) == FAN_TRACE_ROWS // per_run < 200
+    assert fan_count(Scenario.model_validate(two_party()), 200, 50) == 50

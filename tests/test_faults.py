@@ -165,3 +165,21 @@ def test_a_read_only_folder_gives_a_message_and_keeps_results(project, small_dis
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr and ("Read-only file system" in done.stderr or "cannot" in done.stderr)
     assert {p.name: p.read_bytes() for p in (small_disk / "earlier").iterdir()} == before
+
+
+def test_a_resume_that_lost_the_race_leaves_the_finished_folder_alone(project):
+    """Two resumes of one folder both open it; the first finishes it; the second, once it has the lock,
+    sees that and refuses, and the folder stays complete."""
+    from sim.experiments import runner
+    from sim.experiments.stream import Plan
+    from sim.outputs.store import OutputError
+    from sim.scenario.load import load_scenario
+
+    loaded = load_scenario(project / "s.yaml")
+    folder, _, _ = runner.start(loaded, Plan(2000, 1, 500), project / "race", [], ["test"])
+    folder.mark("incomplete")
+    first, second = runner.reopen(folder.path, None), runner.reopen(folder.path, None)
+    runner.complete(*first, workers=1, on_progress=None)
+    with pytest.raises(OutputError, match="completed by another process"):
+        runner.complete(*second, workers=1, on_progress=None)
+    assert verify(folder.path) == []

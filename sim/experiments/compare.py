@@ -34,6 +34,16 @@ from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
 FAN_RUNS = 200  # runs traced for the position fan charts
+FAN_TRACE_ROWS = 2_000_000  # at most this many traced rows per scenario (rounds x actors x issues per run)
+
+
+def fan_count(spec: Scenario, wanted: int, runs: int) -> int:
+    """How many runs to trace for the fan charts: ``wanted``, fewer for a scenario so large that their
+    trace would not fit in FAN_TRACE_ROWS rows or one chunk (0: no fan chart)."""
+    per_run = spec.protocol.horizon * len(spec.actors) * len(spec.issues)
+    return min(wanted, runs, FAN_TRACE_ROWS // per_run, chunk_limit(spec))
+
+
 BOOTSTRAP_SEED = 20250215  # the forest plot's bootstrap draws; fixed so a page is the same every time
 
 
@@ -103,7 +113,10 @@ def _trace_of(path: Path, outcomes: Outcomes, fan_runs: int) -> pd.DataFrame | N
         outcomes.notes.append(f"{outcomes.origin}: made with basing {outcomes.made_with} and holds no traces, "
                               "so it has no position fan chart")  # fmt: skip
         return None
-    count = min(fan_runs, len(outcomes.runs))
+    count = fan_count(outcomes.spec, fan_runs, len(outcomes.runs))
+    if count == 0:
+        outcomes.notes.append(f"{outcomes.origin}: a traced run would be too large for a fan chart")
+        return None
     again = run_chunk(outcomes.spec, np.arange(count), outcomes.seed, trace=True)
     stored = outcomes.runs.iloc[:count].reset_index(drop=True)
     if differing_columns(again.runs, stored):
@@ -117,14 +130,15 @@ def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int 
     """Run a scenario file on the spot (in a temporary folder that is removed afterwards)."""
     loaded = load_scenario(path)
     spec = loaded.spec
-    plan = Plan(runs, seed, default_chunk(runs, workers, chunk_limit(spec)), ((0, min(fan_runs, runs)),))
+    traced = fan_count(spec, fan_runs, runs)
+    plan = Plan(runs, seed, default_chunk(runs, workers, chunk_limit(spec)), ((0, traced),) if traced else ())
     check_plan(spec, plan)
     with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
         folder = ResultsFolder.create(Path(temporary) / "run", spec.name)
         execute(spec, plan, folder, workers)
         summary = folder.finalise(spec, plan.chunks())
         table = pd.read_parquet(folder.path / "runs.parquet")
-        trace = pd.read_parquet(folder.path / "trace.parquet")
+        trace = pd.read_parquet(folder.path / "trace.parquet") if traced else None
     return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, versions()["basing"])
 
 
@@ -155,6 +169,10 @@ def label_and_check(items: list[Outcomes]) -> list[str]:
         seen[item.label] = seen.get(item.label, 0) + 1
         if seen[item.label] > 1:
             item.label = f"{item.label} #{seen[item.label]}"
+    unshared = sorted({i for item in items for i in item.spec.issues} - set.intersection(
+        *(set(item.spec.issues) for item in items)))  # fmt: skip
+    if unshared:
+        notes.append(f"issues not in every scenario are left out of the overlaid distributions: {', '.join(unshared)}")
     seeds = {item.seed for item in items}
     if len(seeds) > 1:
         notes.append(f"the results use different seeds ({', '.join(map(str, sorted(seeds)))}): differences include "
@@ -176,12 +194,16 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
     traces = {item.label: item.trace for item in items if item.trace is not None}
     fan = tables.position_fans(traces, horizon)
     if items[0].influence_only:
-        out = [plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
-               plots.survival(tables.no_deal_yet(runs, horizon, "converged"), round_days,
-                              "Chance that positions have not converged yet", "share of runs not converged"),
-               plots.distributions(tables.histograms(runs, _ranges(items, "forecast_mean_")),
-                                   {f"forecast_mean_{k}": (label, unit) for k, (label, unit) in issues.items()},
-                                   "Forecast: weighted mean position at the end")]  # fmt: skip
+        out = [
+            plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
+            plots.survival(
+                tables.no_deal_yet(runs, horizon, "converged"),
+                round_days,
+                "Chance that positions have not converged yet",
+                "share of runs not converged",
+            ),
+            _overlaid(items, runs, issues, "forecast_mean_", "Forecast: weighted mean position at the end"),
+        ]
         wins = [c for c in items[0].runs.columns if c.startswith("win_")]
         if wins and all(set(wins) <= set(item.runs.columns) for item in items):
             spread = tables.spreads(runs, {c: c.removeprefix("win_") for c in wins})
@@ -195,9 +217,7 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
         actors = list(dict.fromkeys(a for item in items for a in item.spec.actors))
         shared_actors = [a for a in actors if all(f"utility_{a}" in item.runs for item in items)]
         out = [plots.status_bars(tables.status_shares(runs, STATUSES)),
-               plots.distributions(tables.histograms(runs, _ranges(items, "term_"), only="agreement"),
-                                   {f"term_{k}": axes for k, axes in issues.items()}, "Agreed terms per issue",
-                                   "no run reached an agreement"),
+               _overlaid(items, runs, issues, "term_", "Agreed terms per issue", only="agreement"),
                plots.survival(tables.no_deal_yet(runs, horizon), round_days),
                plots.walkout_curves(tables.walkouts_by_round(runs, parties, horizon), round_days)]  # fmt: skip
         if shared:
@@ -212,13 +232,23 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
     return out
 
 
+def _overlaid(items: list[Outcomes], runs: dict[str, pd.DataFrame], issues: dict[str, tuple[str, str]], prefix: str,
+              title: str, only: str | None = None) -> go.Figure:  # fmt: skip
+    """Distributions of one column per shared issue (``prefix`` + issue), scenarios overlaid."""
+    ranges = _ranges(items, prefix)
+    panels = {column: issues[column.removeprefix(prefix)] for column in ranges}
+    note = "no run reached an agreement" if only == "agreement" else "no runs to show"
+    return plots.distributions(tables.histograms(runs, ranges, only=only), panels, title, note)
+
+
 def _ranges(items: list[Outcomes], prefix: str) -> dict[str, tuple[float, float]]:
-    """Each issue's column with the widest range any of the scenarios gives it."""
+    """The columns of the issues every scenario has, each with the widest range any of them gives it
+    (an issue only some scenarios have cannot be overlaid, and is left out)."""
+    shared = [name for name in items[0].spec.issues if all(name in item.spec.issues for item in items)]
     ranges: dict[str, tuple[float, float]] = {}
-    for item in items:
-        for name, issue in item.spec.issues.items():
-            low, high = ranges.get(prefix + name, issue.range)
-            ranges[prefix + name] = (min(low, issue.range[0]), max(high, issue.range[1]))
+    for name in shared:
+        lows, highs = zip(*(item.spec.issues[name].range for item in items), strict=True)
+        ranges[prefix + name] = (min(lows), max(highs))
     return ranges
 
 

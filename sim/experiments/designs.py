@@ -8,6 +8,7 @@ and Morris designs sample ranges with SALib (Herman & Usher 2017), reproducibly 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -110,8 +111,20 @@ def problem(factors: list[Factor]) -> dict[str, Any]:
     return {"num_vars": len(factors), "names": [f.path for f in factors], "bounds": [[f.low, f.high] for f in factors]}
 
 
-def expand(factors: list[Factor], design: Design, samples: int | None, seed: int) -> list[dict[str, Any]]:
-    """The points of a design: one mapping of path to value per point, in a fixed order."""
+def point_count(factors: list[Factor], design: Design, samples: int | None) -> int:
+    """How many points ``expand`` would make, computed without making them."""
+    if design == "grid":
+        return math.prod(len(f.values) if f.values is not None else (f.count or 0) for f in factors)
+    per_sample = {"lhs": 1, "sobol": len(factors) + 2, "morris": len(factors) + 1}[design]
+    return (samples or 0) * per_sample
+
+
+def expand(factors: list[Factor], design: Design, samples: int | None, seed: int,
+           limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The points of a design: one mapping of path to value per point, in a fixed order; more than
+    ``limit`` points are refused before any is made."""
+    if limit is not None and (count := point_count(factors, design, samples)) > limit:
+        raise DesignError(f"the design has {count:,} points; the limit is {limit:,} (see Limits in the README)")
     if not factors:
         raise DesignError("a sweep needs at least one --vary")
     paths = [f.path for f in factors]

@@ -56,6 +56,7 @@ def complete(
     from sim.experiments.compare import run_report
 
     with FolderLock(folder.path):
+        folder.check_unfinished()
         folder.discard_partials()  # only once the lock shows that no one else is writing
         folder.check_chunks({str(start): stop - start for start, stop in plan.chunks()})
         try:
@@ -64,7 +65,7 @@ def complete(
             write_text(folder.path / "report.html", run_report(folder.path))
             folder.seal(rows=plan.runs)
         except BaseException:
-            folder.mark("incomplete")
+            folder.mark_unfinished()
             raise
     return summary
 

@@ -23,6 +23,7 @@ from sim.outputs.folder import ResultsFolder, _merge
 from sim.outputs.store import OutputError, write_table
 from sim.outputs.summary import Summary
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.limits import MAX_SWEEP_POINTS
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -218,7 +219,7 @@ def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataF
 
 
 def design_points(plan: SweepPlan) -> list[dict[str, Any]]:
-    return expand(list(plan.factors), plan.design, plan.samples, plan.seed)
+    return expand(list(plan.factors), plan.design, plan.samples, plan.seed, limit=MAX_SWEEP_POINTS)
 
 
 __all__ = ["SweepPlan", "design_points", "execute_sweep", "finalise_sweep", "point_scenarios"]

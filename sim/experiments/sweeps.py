@@ -31,7 +31,7 @@ from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versio
 from sim.outputs.summary import Summary
 from sim.scenario.base import Strict
 from sim.scenario.errors import ScenarioError
-from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
+from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_RUNS
 from sim.scenario.load import _problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
 
@@ -118,9 +118,6 @@ def check_size(plan: SweepPlan, specs: list[Scenario], block_given: bool) -> Swe
 def prepare(plan: SweepPlan) -> tuple[list[dict[str, Any]], list[Scenario]]:
     """The design's points and every point's validated scenario."""
     points = design_points(plan)
-    if len(points) > MAX_SWEEP_POINTS:
-        raise OutputError(f"the design has {len(points):,} points; the limit is {MAX_SWEEP_POINTS:,} "
-                          "(see Limits in the README)")  # fmt: skip
     return points, point_scenarios(plan, points)
 
 
@@ -210,6 +207,7 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
     from sim.outputs.report import page
 
     with FolderLock(folder.path):
+        folder.check_unfinished()
         folder.discard_partials()  # only once the lock shows that no one else is writing
         folder.check_chunks({task_key(p, s): e - s for p, s, e in plan.tasks(len(specs))})
         try:
@@ -218,7 +216,7 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
             write_text(folder.path / "sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
             folder.seal(rows=plan.runs * len(points))
         except BaseException:
-            folder.mark("incomplete")
+            folder.mark_unfinished()
             raise
     return summary
 

@@ -27,6 +27,7 @@ class ResultsFolder:
     def __init__(self, path: Path):
         self.path = path
         self.chunks = path / ".chunks"
+        self.sealed = False
 
     @classmethod
     def create(cls, out: Path | None, name: str) -> ResultsFolder:
@@ -53,9 +54,12 @@ class ResultsFolder:
 
     def manifest(self) -> dict[str, Any]:
         try:
-            return json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+            record = json.loads((self.path / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise OutputError(f"{self.path / 'manifest.json'}: unreadable: {exc}") from None
+        if not isinstance(record, dict):
+            raise OutputError(f"{self.path / 'manifest.json'}: not a manifest (a JSON object is expected)")
+        return record
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json(manifest, self.path / "manifest.json")
@@ -72,8 +76,14 @@ class ResultsFolder:
         return self._chunk_file("runs", key).exists()
 
     def done_runs(self) -> int:
-        """Runs held in finished chunk files."""
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.chunks.glob("runs-*.parquet"))
+        """Runs held in readable finished chunk files (a damaged one is reported by ``check_chunks``)."""
+        total = 0
+        for path in self.chunks.glob("runs-*.parquet"):
+            try:
+                total += pq.ParquetFile(path).metadata.num_rows
+            except Exception:  # noqa: S112 - damaged: counted as not done, named before anything runs
+                continue
+        return total
 
     def save_chunk(self, key: int | str, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
         """Keep a finished chunk; its rows file is written last, so it marks the chunk as done."""
@@ -104,7 +114,20 @@ class ResultsFolder:
         """Record every results file's checksum in the manifest and mark the folder complete, in one
         atomic write; only then drop the chunk files (until this point a resume can redo the merge)."""
         self.write_manifest({**self.manifest(), "status": "complete", **extra, "files": file_records(self.path)})
+        self.sealed = True
         shutil.rmtree(self.chunks, ignore_errors=True)
+
+    def check_unfinished(self) -> None:
+        """Under the lock: refuse a folder that another process finished since it was opened."""
+        if self.manifest().get("status") == "complete":
+            raise OutputError(f"{self.path}: this folder was completed by another process; nothing to resume")
+        if not self.chunks.is_dir():
+            raise OutputError(f"{self.path}: its chunk files are gone; it cannot be resumed")
+
+    def mark_unfinished(self) -> None:
+        """After a failure: ``incomplete``, unless this process had already sealed the folder."""
+        if not self.sealed:
+            self.mark("incomplete")
 
     def check_chunks(self, expected: dict[str, int]) -> None:
         """Before a resume: every finished chunk file (keyed as in ``expected``: key -> rows) is a readable

@@ -65,7 +65,9 @@ def verify(folder: Path) -> list[str]:
     problems = []
     for name, expected in recorded.items():
         path = folder / name
-        if name not in RESULT_FILES:
+        if not isinstance(expected, dict):
+            problems.append(f"{name}: the manifest's record of it is not a mapping")
+        elif name not in RESULT_FILES:
             problems.append(f"{name}: not a results file name")
         elif not path.is_file():
             problems.append(f"{name}: missing")
@@ -78,7 +80,7 @@ def verify(folder: Path) -> list[str]:
             for key in ("bytes", "sha256", "rows"):
                 if key in expected and found.get(key) != expected[key]:
                     problems.append(f"{name}: {key} {found.get(key)} where the manifest records {expected[key]}")
-    runs = recorded.get("runs.parquet", {}).get("rows")
+    runs = recorded["runs.parquet"].get("rows") if isinstance(recorded["runs.parquet"], dict) else None
     if "rows" in manifest and runs is not None and runs != manifest["rows"]:
         problems.append(f"runs.parquet: {runs} rows recorded where the manifest claims {manifest['rows']} runs")
     return problems
@@ -95,12 +97,13 @@ def require_verified(folder: Path) -> None:
 class FolderLock:
     """An exclusive lock on a results folder for as long as this process writes into it. A second
     process asking for it is refused at once (the lock dies with its holder, so a killed run never
-    leaves a folder locked). The lock file lives among the chunk files, which go when the folder is
-    sealed, so a finished folder holds results only."""
+    leaves a folder locked). The hidden ``.lock`` file stays: deleting it would let two processes lock
+    two different files. Whoever takes the lock must look at the folder again, as another process may
+    have finished it meanwhile."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.path = (folder / ".chunks" if (folder / ".chunks").is_dir() else folder) / ".lock"
+        self.path = folder / ".lock"
         self.handle: Any = None
 
     def __enter__(self) -> FolderLock:

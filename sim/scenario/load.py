@@ -60,6 +60,12 @@ def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problem
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its keys belong to this mapping
+                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                for mapping in merged:
+                    if isinstance(mapping, yaml.MappingNode):
+                        _walk_nodes(mapping, path, file, origins, [])
+                continue
             key = key_node.value if key_node.tag == "tag:yaml.org,2002:str" else _construct(key_node)
             line = key_node.start_mark.line + 1
             if key in seen:
@@ -136,11 +142,13 @@ def _parse_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
 def _read_text(path: Path, file: str) -> str:
     """A file's text: UTF-8 (a leading byte-order mark is allowed), at most MAX_FILE_BYTES."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(file, None, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} "
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise ScenarioError([Problem(file, None, "", "not a regular file (a device or a pipe?)")])
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError([Problem(file, None, "", f"file is larger than the limit of {MAX_FILE_BYTES:,} "
                                                          "bytes (see Limits in the README)")])  # fmt: skip
-        raw = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError([Problem(file, None, "", "file not found")]) from None
     except IsADirectoryError:
@@ -283,6 +291,8 @@ def apply_set(data: dict, origins: Origins, assignment: str) -> None:
     except yaml.YAMLError as exc:
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError([Problem("--set", None, raw_path, f"invalid value: {reason}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem("--set", None, raw_path, "invalid value: nested too deeply")]) from None
     node[keys[-1]] = value
     path = tuple(keys)
     for old in [k for k in origins if k[: len(path)] == path]:
