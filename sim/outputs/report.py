@@ -11,6 +11,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from sim.outputs.console import _pct as percent  # the terminal's wording: more decimals near 0 and 1
+
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; padding: 0 1em; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 0.92em; }
@@ -59,13 +61,6 @@ def document(title: str, body: str) -> str:
 def page(figures: list[go.Figure], title: str) -> str:
     """One page with the figures only."""
     return document(title, figures_html(figures))
-
-
-def percent(entry: dict[str, Any]) -> tuple[str, str]:
-    """A share and its interval as text, e.g. ('41.2%', '40.2-42.2%')."""
-    if entry.get("share") is None or entry["share"] != entry["share"]:
-        return "-", "-"
-    return f"{100 * entry['share']:.1f}%", f"{100 * entry['low']:.1f}-{100 * entry['high']:.1f}%"
 
 
 def number(value: Any) -> str:
