@@ -22,13 +22,13 @@ import pyarrow.parquet as pq
 
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.replay import differing_columns
-from sim.experiments.runner import scenario_of
+from sim.experiments.runner import canonical, scenario_of
 from sim.experiments.stream import Plan, check_plan, chunk_limit, default_chunk, execute
 from sim.outputs import outcome_plots as plots
 from sim.outputs import report, tables
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
-from sim.outputs.store import OutputError, _plain, versions
+from sim.outputs.store import OutputError, versions
 from sim.outputs.summary import STATUSES
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -60,6 +60,7 @@ class Outcomes:
     origin: str
     seed: int
     made_with: str
+    overrides: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -70,8 +71,7 @@ class Outcomes:
     def fingerprint(self) -> str:
         """A short hash of the resolved scenario: two results of one scenario name from different
         versions of the scenario have different fingerprints."""
-        text = json.dumps(_plain(self.resolved), sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:8]
+        return hashlib.sha256(canonical(self.resolved).encode()).hexdigest()[:8]
 
 
 def from_folder(path: Path, fan_runs: int = FAN_RUNS, sealed: bool = True) -> Outcomes:
@@ -96,7 +96,7 @@ def from_folder(path: Path, fan_runs: int = FAN_RUNS, sealed: bool = True) -> Ou
         raise OutputError(f"{path}: cannot be read as a results folder ({exc.__class__.__name__}: {exc})") from None
     made_with = record.get("versions", {}).get("basing", "?")
     outcomes = Outcomes(spec.name, spec, record["scenario"], runs, summary, None, str(path), int(record["seed"]),
-                        made_with)  # fmt: skip
+                        made_with, list(record.get("overrides") or []))  # fmt: skip
     outcomes.trace = _trace_of(path, outcomes, fan_runs)
     return outcomes
 
@@ -267,9 +267,8 @@ def run_report(path: Path, fan_runs: int = FAN_RUNS) -> str:
     """``report.html`` of a complete results folder: summary tables, figures, the scenario with quotes."""
     item = from_folder(path, fan_runs, sealed=False)
     notes = label_and_check([item])
-    record = ResultsFolder.open(path).manifest()
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
-             ["overrides", ", ".join(record.get("overrides") or []) or "none"]]  # fmt: skip
+             ["overrides", ", ".join(item.overrides) or "none"]]  # fmt: skip
     body = (report.notes_html(notes)
             + f"<p>{report.esc(item.spec.question)}</p>" + report.table(["", ""], facts)
             + "<h2>Summary</h2>" + report.summary_tables(item.summary)

@@ -14,7 +14,6 @@ from typing import Any
 
 from sim.experiments.stream import Plan, execute
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.integrity import FolderLock
 from sim.outputs.store import OutputError, _plain, manifest, versions, write_text
 from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import Scenario
@@ -38,7 +37,7 @@ def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Pl
     made_with, now = record.get("versions", {}).get("basing"), versions()["basing"]
     if made_with != now:
         raise OutputError(f"{path}: made with basing {made_with}, this is {now}; results would mix two versions")
-    if loaded is not None and _canonical(loaded.resolved) != _canonical(record["scenario"]):
+    if loaded is not None and canonical(loaded.resolved) != canonical(record["scenario"]):
         raise OutputError(f"{path}: was made from another scenario than {loaded.path.name} (as resolved)")
     spec = scenario_of(record)
     ranges = tuple(tuple(r) for r in record.get("trace_runs", []))
@@ -55,18 +54,11 @@ def complete(
     on any interruption or failure the folder is left ``incomplete`` (and resumable)."""
     from sim.experiments.compare import run_report
 
-    with FolderLock(folder.path):
-        folder.check_unfinished()
-        folder.discard_partials()  # only once the lock shows that no one else is writing
-        folder.check_chunks({str(start): stop - start for start, stop in plan.chunks()})
-        try:
-            execute(spec, plan, folder, workers, on_progress)
-            summary = folder.finalise(spec, plan.chunks())
-            write_text(folder.path / "report.html", run_report(folder.path))
-            folder.seal(rows=plan.runs)
-        except BaseException:
-            folder.mark_unfinished()
-            raise
+    with folder.finishing({start: stop - start for start, stop in plan.chunks()}):
+        execute(spec, plan, folder, workers, on_progress)
+        summary = folder.finalise(spec, plan.chunks())
+        write_text(folder.path / "report.html", run_report(folder.path))
+        folder.seal(rows=plan.runs)
     return summary
 
 
@@ -75,5 +67,7 @@ def scenario_of(record: dict[str, Any]) -> Scenario:
     return Scenario.model_validate(record["scenario"])
 
 
-def _canonical(data: Any) -> str:
+def canonical(data: Any) -> str:
+    """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
+    holds it (keys sorted, dates as text)."""
     return json.dumps(_plain(data), sort_keys=True)

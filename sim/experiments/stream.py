@@ -70,14 +70,14 @@ def chunk_limit(spec: Scenario) -> int:
     return max_chunk(len(spec.actors), len(spec.issues), spec.influence.model in ("eum", "smp"))
 
 
-def check_plan(spec: Scenario, plan: Plan, chunk_option: str = "--chunk-size") -> None:
+def check_plan(spec: Scenario, plan: Plan) -> None:
     """Refuse, with the limit in the message, a plan that would exhaust memory or disk."""
     if plan.runs > MAX_RUNS:
         raise OutputError(f"--runs {plan.runs:,}: the limit is {MAX_RUNS:,} runs (see Limits in the README)")
     limit = chunk_limit(spec)
     if plan.chunk_size > limit:
         size = f"{len(spec.actors)} actors and {len(spec.issues)} issues"
-        raise OutputError(f"{chunk_option} {plan.chunk_size:,}: at most {limit:,} runs at once for a scenario of "
+        raise OutputError(f"--chunk-size {plan.chunk_size:,}: at most {limit:,} runs at once for a scenario of "
                           f"{size} (memory; see Limits in the README)")  # fmt: skip
     traced = sum(b - a for a, b in plan.trace_runs)
     rows = traced * spec.protocol.horizon * len(spec.actors) * len(spec.issues)

@@ -26,7 +26,6 @@ from sim.experiments.sweep import (
     task_key,
 )
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.integrity import FolderLock
 from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions, write_text
 from sim.outputs.summary import Summary
 from sim.scenario.base import Strict
@@ -206,18 +205,11 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
     """Run what is missing, merge, write sweep.html and seal the folder, holding its lock throughout."""
     from sim.outputs.report import page
 
-    with FolderLock(folder.path):
-        folder.check_unfinished()
-        folder.discard_partials()  # only once the lock shows that no one else is writing
-        folder.check_chunks({task_key(p, s): e - s for p, s, e in plan.tasks(len(specs))})
-        try:
-            execute_sweep(plan, specs, folder, workers, on_progress, client)
-            summary = finalise_sweep(plan, specs, points, folder, outcomes)
-            write_text(folder.path / "sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
-            folder.seal(rows=plan.runs * len(points))
-        except BaseException:
-            folder.mark_unfinished()
-            raise
+    with folder.finishing({task_key(p, s): e - s for p, s, e in plan.tasks(len(specs))}):
+        execute_sweep(plan, specs, folder, workers, on_progress, client)
+        summary = finalise_sweep(plan, specs, points, folder, outcomes)
+        write_text(folder.path / "sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
+        folder.seal(rows=plan.runs * len(points))
     return summary
 
 

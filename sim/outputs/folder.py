@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.outputs.integrity import file_records
+from sim.outputs.integrity import FolderLock, file_records
 from sim.outputs.store import OutputError, _atomic, create_results_dir, write_json, write_table
 from sim.outputs.summary import Summary
 from sim.scenario.schema import Scenario
@@ -76,7 +78,7 @@ class ResultsFolder:
         return self._chunk_file("runs", key).exists()
 
     def done_runs(self) -> int:
-        """Runs held in readable finished chunk files (a damaged one is reported by ``check_chunks``)."""
+        """Runs held in readable finished chunk files (a damaged one is refused by ``finishing``)."""
         total = 0
         for path in self.chunks.glob("runs-*.parquet"):
             try:
@@ -117,23 +119,33 @@ class ResultsFolder:
         self.sealed = True
         shutil.rmtree(self.chunks, ignore_errors=True)
 
-    def check_unfinished(self) -> None:
-        """Under the lock: refuse a folder that another process finished since it was opened."""
+    @contextmanager
+    def finishing(self, expected: dict[int | str, int]) -> Iterator[ResultsFolder]:
+        """Hold the folder's lock while this process runs, merges and seals it. Under the lock, before
+        anything runs: refuse a folder another process has finished meanwhile, remove half-written
+        temporary files and refuse damaged chunk files (``expected``: chunk key -> rows). On any failure
+        or interruption before ``seal``, the folder is marked ``incomplete`` and stays resumable."""
+        with FolderLock(self.path):
+            self._check_unfinished()
+            self.discard_partials()
+            self._check_chunks(expected)
+            try:
+                yield self
+            except BaseException:
+                if not self.sealed:
+                    self.mark("incomplete")
+                raise
+
+    def _check_unfinished(self) -> None:
         if self.manifest().get("status") == "complete":
             raise OutputError(f"{self.path}: this folder was completed by another process; nothing to resume")
         if not self.chunks.is_dir():
             raise OutputError(f"{self.path}: its chunk files are gone; it cannot be resumed")
 
-    def mark_unfinished(self) -> None:
-        """After a failure: ``incomplete``, unless this process had already sealed the folder."""
-        if not self.sealed:
-            self.mark("incomplete")
-
-    def check_chunks(self, expected: dict[str, int]) -> None:
-        """Before a resume: every finished chunk file (keyed as in ``expected``: key -> rows) is a readable
-        table of the expected number of rows."""
+    def _check_chunks(self, expected: dict[int | str, int]) -> None:
+        """Every finished chunk file is a readable table of the rows it was written with."""
         for key, rows in expected.items():
-            path = self._chunk_file("runs", int(key) if key.isdigit() else key)
+            path = self._chunk_file("runs", key)
             if not path.exists():
                 continue
             try:
