@@ -1,3 +1,3 @@
 """basing: international basing negotiations as an agent-based model (Mesa, batched numpy)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -15,30 +15,26 @@ from typing import Annotated, Optional
 
 import typer
 import yaml
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from sim.errors import InputError
 from sim.experiments import runner
-from sim.experiments.designs import DesignError
 from sim.experiments.stream import (
     Plan,
     WorkerError,
     check_plan,
+    check_workers,
     chunk_limit,
     default_chunk,
-    default_workers,
     parse_trace_runs,
 )
-from sim.outputs.console import render
-from sim.outputs.store import (
-    OutputError,
-    check_new_folder,
-    write_table,
-    write_text,
-)
-from sim.scenario.errors import ScenarioError
+from sim.files import file_kind
+from sim.outputs.console import Terminal, install_warning_lines, render, visible
+from sim.outputs.store import OutputError, check_new_folder, write_new_text
+from sim.scenario.limits import MAX_COMPARE_RUNS
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -49,8 +45,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Terminal()  # every string is shown as the text it is: no markup, no control characters
+err_console = Terminal(stderr=True)
 
 ScenarioPath = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 SetOption = Annotated[
@@ -90,7 +86,7 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario many times and report outcome distributions."""
-    workers = workers or default_workers()
+    workers = check_workers(workers)
     if resume is not None:
         options = {"--runs": runs, "--seed": seed, "--out": out, "--set": overrides, "--trace": trace or None,
                    "--trace-runs": trace_runs, "--chunk-size": chunk_size}  # fmt: skip
@@ -104,17 +100,16 @@ def run(
             raise OutputError("give a scenario file (or --resume FOLDER)")
         loaded = load_scenario(scenario, overrides or [])
         runs = runs or 10_000
-        ranges = ((0, runs),) if trace else parse_runs(trace_runs, runs) if trace_runs else ()
+        if trace and trace_runs is not None:
+            raise OutputError("give --trace (every run) or --trace-runs (some), not both")
+        ranges = ((0, runs),) if trace else parse_runs(trace_runs, runs) if trace_runs is not None else ()
         chunk = chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec))
         plan = Plan(runs, 1 if seed is None else seed, chunk, ranges)
         check_plan(loaded.spec, plan)
         check_new_folder(out)
         folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=True,
-    ) as progress:  # fmt: skip
-        task = progress.add_task(spec.name, total=plan.runs, completed=folder.done_runs())
+    with progress_bar(quiet) as progress:
+        task = progress.add_task(escape(spec.name), total=plan.runs, completed=folder.done_runs())
         try:
             summary = runner.complete(folder, plan, spec, workers, lambda k: progress.advance(task, k))
         except KeyboardInterrupt:
@@ -124,6 +119,14 @@ def run(
     if not quiet:
         render(summary, spec.name, spec.question, out_console)
     out_console.print(f"results: {folder.path} (report: {folder.path / 'report.html'})")
+
+
+def progress_bar(quiet: bool) -> Progress:
+    """A bar of runs done, runs per second and the time left, on standard error (none with --quiet)."""
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
+        console=err_console, disable=quiet, transient=True,
+    )  # fmt: skip
 
 
 def parse_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
@@ -162,7 +165,9 @@ def sweep(
     """Run a scenario over a design of parameter values; summaries per point and sensitivity indices."""
     from sim.experiments import sweeps
 
-    workers = workers or default_workers()
+    workers = check_workers(workers)
+    if dask_local is not None:
+        check_workers(dask_local, "--dask-local")
     if resume is not None:
         folder, plan, points, specs, outcomes = sweeps.reopen(resume)
     else:
@@ -175,8 +180,11 @@ def sweep(
             plan, wanted = sweeps.read_sweep_file(scenario)
             plan = plan if block is None else replace(plan, block=block)
         else:
-            if scenario is None or not vary:
-                raise OutputError("give a scenario or sweep file, and a scenario needs --vary (or --resume FOLDER)")
+            if scenario is None:
+                raise OutputError("give a sweep file, or a scenario file with --vary PATH=lo:hi:n (or --resume FOLDER)")
+            if not vary:
+                raise OutputError(f"{scenario}: a scenario file; to sweep it give --vary PATH=lo:hi:n (repeatable), "
+                                  "or write a sweep file (see sweeps/)")  # fmt: skip
             plan = sweeps.make_plan(
                 scenario,
                 overrides or [],
@@ -192,16 +200,15 @@ def sweep(
         plan = sweeps.check_size(plan, specs, block is not None)
         outcomes = sweeps.check_outcomes(specs[0], wanted)
         check_new_folder(out)
-    client = sweeps.dask_client(scheduler, dask_local)  # before any folder is made: an unreachable one fails here
+    tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
+    client = sweeps.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
     if resume is None:
         folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
-    with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=True,
-    ) as progress:  # fmt: skip
+    with progress_bar(quiet) as progress:
         task = progress.add_task(
-            f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points), completed=folder.done_runs()
-        )
+            escape(f"{specs[0].name}: {len(points)} points"), total=plan.runs * len(points),
+            completed=folder.done_runs(),
+        )  # fmt: skip
         try:
             advance = lambda k: progress.advance(task, k)  # noqa: E731
             summary = sweeps.complete(plan, specs, points, folder, outcomes, workers, advance, client)
@@ -221,27 +228,28 @@ def replay(
     folder: Annotated[Path, typer.Argument(help="A complete results folder.", show_default=False)],
     run: Annotated[int, typer.Option("--run", min=0, help="The run to replay.", show_default=False)],
     html: Annotated[
-        Optional[Path], typer.Option(help="Also write a plotly timeline of the run (self-contained HTML).")
+        Optional[Path], typer.Option(help="Also write a plotly timeline of the run (a new HTML file).")
     ] = None,
 ) -> None:
     """Re-run one run exactly, check it against the stored row and tell what happened in it."""
-    from sim.experiments.replay import narrative
+    from sim.experiments.replay import keep_trace, narrative
     from sim.experiments.replay import replay as replay_run
 
+    if html is not None and file_kind(html) is not None:
+        raise OutputError(f"--html {html}: already exists; nothing is ever overwritten (choose a new file)")
     result = replay_run(folder, run)
+    name, kept = keep_trace(result)
     for line in narrative(result):
-        out_console.print(line, highlight=False, markup=False)
-    trace_file = folder / f"replay-run-{run}.parquet"
-    if not trace_file.exists():  # add-only: an earlier replay's file is the same and stays
-        write_table(result.trace, trace_file)
-    out_console.print(f"trace: {trace_file}")
+        out_console.print(line)
+    out_console.print(f"trace: {folder / name}" + (" (written by an earlier replay, unchanged)" if kept else ""))
     if html is not None:
         from sim.outputs.plots import timeline
+        from sim.outputs.report import page
 
         issues = {name: issue.unit for name, issue in result.spec.issues.items()}
         parties = result.spec.parties() or list(result.spec.actors)
         figure = timeline(result.trace, result.events, parties, issues, f"{result.spec.name}: run {run}")
-        write_text(html, figure.to_html(include_plotlyjs=True, full_html=True))
+        write_new_text(html, page([figure], f"{result.spec.name}: run {run}"))
         out_console.print(f"timeline: {html}")
 
 
@@ -257,7 +265,7 @@ def compare(
         typer.Option(help="The HTML page to write (must not exist) [default: results/compare-<UTC time>.html]."),
     ] = None,
     png: Annotated[
-        Optional[Path], typer.Option(help="Also write each figure as a PNG into this folder (kaleido).")
+        Optional[Path], typer.Option(help="Also write each figure as a PNG into this new or empty folder (kaleido).")
     ] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
     fan_runs: Annotated[int, typer.Option(min=1, help="Runs traced for the position fan charts.")] = 200,
@@ -266,37 +274,40 @@ def compare(
     from sim.experiments import compare as comparing
     from sim.outputs.store import utc_stamp
 
-    if len(inputs) < 1:
-        raise OutputError("give at least one scenario file or results folder")
+    workers = check_workers(workers)
+    if runs > MAX_COMPARE_RUNS:
+        raise OutputError(f"--runs {runs:,}: compare runs at most {MAX_COMPARE_RUNS:,} runs of each "
+                          "scenario (run a larger one with basing run, then compare its folder)")  # fmt: skip
     target = out or Path("results") / f"compare-{utc_stamp()}.html"
-    if target.exists():
+    if file_kind(target) is not None:
         raise OutputError(f"{target}: already exists; results are never overwritten (choose another --out)")
-    if png is not None and png.exists() and not png.is_dir():
+    if png is not None and file_kind(png) not in (None, "folder"):
         raise OutputError(f"--png {png}: is a file; give a folder for the images")
-    if png is not None and png.exists() and any(png.iterdir()):
+    if png is not None and file_kind(png) == "folder" and any(png.iterdir()):
         raise OutputError(f"--png {png}: exists and is not empty; choose a new folder")
     for path in inputs:
-        if not path.exists():
+        kind = file_kind(path)
+        if kind is None:
             raise OutputError(f"{path}: no such scenario file or results folder")
-        if path.is_file() and path.suffix.lower() not in (".yaml", ".yml"):
+        if kind != "folder" and path.suffix.lower() not in (".yaml", ".yml"):
             raise OutputError(f"{path}: neither a scenario file (.yaml) nor a results folder")
     items = []
     with err_console.status("comparing", spinner="dots") as status:
         for path in inputs:
-            status.update(f"{'reading' if path.is_dir() else 'running'} {path}")
+            status.update(f"{'reading' if path.is_dir() else 'running'} {escape(visible(str(path)))}")
             if path.is_dir():
                 items.append(comparing.from_folder(path, fan_runs))
             else:
-                items.append(comparing.from_scenario(path, runs, seed, workers or default_workers(), fan_runs))
+                items.append(comparing.from_scenario(path, runs, seed, workers, fan_runs))
         notes = comparing.label_and_check(items)
         figures = comparing.figures(items)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{target.parent}: cannot create it: {exc.strerror or exc}") from None
-        write_text(target, comparing.compare_page(items, notes, figures))
+        write_new_text(target, comparing.compare_page(items, notes, figures))
     for note in notes:
-        err_console.print(f"note: {note}", highlight=False, markup=False)
+        err_console.print(f"note: {note}")
     out_console.print(f"comparison: {target}")
     if png is not None:
         for image in comparing.write_pngs(figures, png):
@@ -307,14 +318,17 @@ def compare(
 def verify(
     folder: Annotated[Path, typer.Argument(help="A results folder (of basing run or sweep).", show_default=False)],
 ) -> None:
-    """Check a results folder against its manifest: every file's checksum, size and row count."""
-    from sim.outputs.integrity import verify as verify_folder
+    """Check a results folder: its manifest, every file's checksum, size and row count, every run id, and
+    that it holds no symbolic link."""
+    from sim.outputs.integrity import check
 
-    problems = verify_folder(folder)
-    if problems:
-        raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in problems))
-    files = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["files"]
-    out_console.print(f"{folder}: verified ({len(files)} files: {', '.join(files)})", highlight=False)
+    found = check(folder)
+    if found.problems:
+        raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in found.problems))
+    record = found.manifest
+    files = list(record.files or {})
+    out_console.print(f"{folder}: verified (a {record.kind} of {record.runs:,} runs written by basing "
+                      f"{record.made_with}; {len(files)} files: {', '.join(files)})")  # fmt: skip
 
 
 @app.command()
@@ -346,7 +360,7 @@ def reference(
     for check in checks:
         if failures_only and check.passed:
             continue
-        verdict = "[green]pass[/]" if check.passed else "[bold red]FAIL[/]"
+        verdict = Text("pass", "green") if check.passed else Text("FAIL", "bold red")
         table.add_row(check.case, check.quantity, f"{check.expected:.10g}", f"{check.got:.10g}", verdict)
     out_console.print(table)
     failed = sum(not c.passed for c in checks)
@@ -368,12 +382,12 @@ def import_(
 
     if kind not in ("ktab", "bdm"):
         raise OutputError(f"unknown format '{kind}' (ktab or bdm)")
-    if output.exists():
+    if file_kind(output) is not None:
         raise OutputError(f"{output}: already exists; choose another --output")
     data = ktab_scenario(read_ktab(source), source) if kind == "ktab" else bdm_scenario(read_bdm(source), source)
     data["seed"] = os.path.relpath(source.resolve(), output.resolve().parent)
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    write_text(output, f"# Imported from {source.name} by `basing import {kind}`.\n{text}")
+    write_new_text(output, f"# Imported from {source.name} by `basing import {kind}`.\n{text}")
     load_scenario(output)  # the scenario written must validate, or this is a bug
     out_console.print(f"wrote {output}")
 
@@ -384,16 +398,32 @@ def schema() -> None:
     print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
 
 
+def _not_utf8(arguments: list[str]) -> str | None:
+    """The first command-line argument that is not UTF-8 text (a name or path in another encoding)."""
+    for argument in arguments:
+        try:
+            argument.encode("utf-8")
+        except UnicodeEncodeError:
+            return argument
+    return None
+
+
 def main() -> None:
-    """Entry point: usage errors are typer's (exit 2); scenario and output errors exit 2 with one
-    message; nothing the user does shows a traceback."""
+    """Entry point: usage errors are typer's (exit 2); bad input of any kind exits 2 with one message;
+    nothing the user does shows a traceback. A library's warning is one line on standard error."""
+    install_warning_lines()
+    bad = _not_utf8(sys.argv[1:])
+    if bad is not None:
+        err_console.print(Text.assemble(("error: ", "bold red"), visible(f"the argument {bad!r} is not UTF-8 text; "
+                                        "basing takes names and paths in UTF-8")), soft_wrap=True)  # fmt: skip
+        sys.exit(2)
     try:
         app()
-    except (ScenarioError, OutputError, DesignError) as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+    except InputError as exc:
+        err_console.print(Text.assemble(("error: ", "bold red"), visible(str(exc))), soft_wrap=True)
         sys.exit(2)
     except WorkerError as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), highlight=False, soft_wrap=True)
+        err_console.print(Text.assemble(("error: ", "bold red"), visible(str(exc))), soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

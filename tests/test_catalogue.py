@@ -1,83 +1,44 @@
 """The catalogue of bad inputs: one row per case, each the files it writes, the command, the exit code
 and the words the message must hold. Every case runs the real command line (in this process, for
-speed) and must end with its exit code, one clear message and no traceback. The README lists the cases.
+speed) and must end with its exit code, one clear message, no traceback, no character that acts on a
+terminal and, when it refuses (exit code 2), nothing written. The README lists the cases.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import shutil
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
-from conftest import SEED_TEXT, two_party
+from catalogue_support import (
+    FIFO,
+    VALID,
+    Case,
+    Link,
+    big_scenario,
+    changed,
+    edit_manifest,
+    invoke,
+    make_folders,
+    many_actors,
+    many_issues,
+    port_of_alpha,
+    rename,
+    snapshot,
+    text_of,
+    unchanged,
+    write,
+)
+from conftest import two_party
 
-from sim.cli import main
+from sim.outputs.escape import UNSAFE
 from sim.scenario.limits import MAX_ACTORS, MAX_FILE_BYTES, MAX_ISSUES, MAX_RUNS
 
-
-@dataclass
-class Case:
-    """A bad input: ``files`` to write (name -> text, bytes, or a scenario mapping), the command's
-    arguments, the exit code and the words its message must hold."""
-
-    name: str
-    args: list[str]
-    code: int
-    words: list[str]
-    files: dict[str, Any] = field(default_factory=dict)
-
-
-def changed(edit: Callable[[dict], None], **top: Any) -> dict:
-    data = two_party(**top)
-    edit(data)
-    return data
-
-
-def port_of_alpha(data: dict) -> dict:
-    return data["actors"]["alpha"]["preferences"]["port"]
-
-
-def rename(section: str, old: str, new: str) -> Callable[[dict], None]:
-    def edit(data: dict) -> None:
-        data[section][new] = data[section].pop(old)
-
-    return edit
-
-
-def many_actors(count: int) -> dict:
-    data = two_party()
-    for k in range(count - len(data["actors"])):
-        data["actors"][f"extra_{k}"] = {"label": f"Extra {k}", "role": "stakeholder", "capability": 0.1,
-                                        "outside_option": {"value": 0.3, "label": "o"},
-                                        "preferences": {"port": {"ideal": 50, "salience": 1}}}  # fmt: skip
-    return data
-
-
-def many_issues(count: int) -> dict:
-    data = two_party()
-    for k in range(count - len(data["issues"])):
-        data["issues"][f"extra_{k}"] = {"label": f"Extra {k}", "unit": "u", "range": [0, 1]}
-    return data
-
-
-def big_scenario() -> dict:
-    """The largest scenario allowed: its chunks must be small."""
-    data = many_issues(MAX_ISSUES)
-    names = list(data["issues"])
-    preferences = {n: {"ideal": 0.5, "salience": 1} for n in names[2:]}
-    for k in range(MAX_ACTORS - 3):
-        data["actors"][f"extra_{k}"] = {"label": f"Extra {k}", "role": "stakeholder", "capability": 0.1,
-                                        "outside_option": {"value": 0.3, "label": "o"},
-                                        "preferences": copy.deepcopy(preferences)}  # fmt: skip
-    return data
-
+FOLDERS = ("done", "tampered", "half", "broken", "swapped", "dupes", "a-sweep")
 
 BOMB = (
     "a: &a ["
@@ -85,7 +46,6 @@ BOMB = (
     + "]\n"
     + "".join(f"{b}: &{b} [" + ",".join([f"*{a}"] * 9) + "]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
 )
-VALID = two_party()
 MERGED = (
     yaml.safe_dump({k: v for k, v in VALID.items() if k != "issues"})
     + """issues:
@@ -101,6 +61,192 @@ MERGED = (
 BAD_KTAB = "Scenario,Test\nActor,Description,Power,Position,Salience\nA,a,not-a-number,50,0.5\n"
 
 # fmt: off
+LONG = "9" * 5000
+DEEP_CHAIN = {f"c{k}.yaml": {"extends": f"c{k + 1}.yaml"} for k in range(1200)} | {"c1200.yaml": VALID}
+WITH_EVENT = changed(lambda d: d.update(events={"shock": {"label": "A shock", "hazard": 0.1, "effects": [
+    {"field": "actors.alpha.capability", "op": "add", "value": 0.1, "rounds": 10**12}]}}))
+BAD_LABEL = changed(lambda d: d["outcomes"]["deal"].update(label="[bold red]x[/bold red]"))
+ESCAPE_UNIT = changed(lambda d: d["issues"]["port"].update(unit="lvl\x1b[31m red", label="Port\x07 \u202e"))
+HOSTILE_HTML = changed(lambda d: d["issues"]["port"].update(unit="<a href='https://example.org'>click</a>",
+                                                           label="<b>bold</b>"))
+
+
+def no_live_markup(root: Path) -> None:
+    page = (root / "t.html").read_text()
+    assert "<a href='https://example.org'>" not in page and "&lt;a href=" in page
+
+
+def each_run_traced_once(root: Path) -> None:
+    trace = pd.read_parquet(root / "tr" / "trace.parquet")
+    assert sorted(set(trace["run"])) == list(range(15))
+    assert not trace.duplicated(["run", "round", "actor", "issue"]).any()
+
+
+def move_chunks_outside(root: Path) -> None:
+    shutil.move(root / "half" / ".chunks", root / "elsewhere")
+    (root / "half" / ".chunks").symlink_to("../elsewhere")
+
+
+def link_summary_outside(root: Path) -> None:
+    (root / "outside.json").write_text("{}")
+    (root / "done" / "summary.json").unlink()
+    (root / "done" / "summary.json").symlink_to("../outside.json")
+
+
+def deep_manifest(root: Path) -> None:
+    (root / "done" / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+def drop(key: str):
+    return lambda data: data.pop(key)
+
+
+def put(key: str, value):
+    return lambda data: data.update({key: value})
+
+
+def bad_capability(data: dict) -> None:
+    data["scenario"]["actors"]["alpha"]["capability"] = -1
+
+
+def runs_as(text: str):
+    return edit_manifest("done", text=lambda t: t.replace('"runs": 40', f'"runs": {text}', 1))
+
+
+HOSTILE = [
+    # -- strings reaching the terminal
+    Case("terminal: a question holding [/]", ["run", "s.yaml", "-n", "20", "--workers", "1"], 0, ["Q [/]"],
+         {"s.yaml": two_party(question="Q [/]")}),
+    Case("terminal: a label holding rich markup", ["run", "s.yaml", "-n", "20", "--workers", "1"], 0,
+         ["[bold red]x[/bold red]"], {"s.yaml": BAD_LABEL}),
+    Case("terminal: escape characters in a unit and a label", ["run", "s.yaml", "-n", "20", "--workers", "1"], 0,
+         ["lvl\\x1b[31m red"], {"s.yaml": ESCAPE_UNIT}),
+    Case("terminal: an --out path holding [/]", ["run", "s.yaml", "-n", "20", "-q", "--workers", "1", "--out",
+         "o[/]"], 0, ["results: o[/]"], {"s.yaml": VALID}),
+    # -- values Python cannot represent
+    Case("an impossible date in a file", ["validate", "s.yaml"], 2, ["s.yaml:", "start_date", "month"],
+         {"s.yaml": text_of(VALID, ("start_date: '2025-02-15'", "start_date: 2025-13-01"))}),
+    Case("an impossible date through --set", ["validate", "s.yaml", "--set", "start_date=2025-13-01"], 2,
+         ["--set", "start_date", "month"], {"s.yaml": VALID}),
+    Case("an impossible date in a sweep file", ["sweep", "w.yaml"], 2, ["start_date", "month", "point"],
+         {"s.yaml": VALID, "w.yaml": "scenario: s.yaml\nvary:\n  start_date: {values: [2025-13-01, 2025-02-15]}\n"}),
+    Case("an integer of 5,000 digits (horizon)", ["validate", "s.yaml"], 2, ["s.yaml:", "4,300 digits"],
+         {"s.yaml": text_of(VALID, ("horizon: 20", f"horizon: {LONG}"))}),
+    Case("an integer of 5,000 digits (capability)", ["validate", "s.yaml"], 2, ["s.yaml:", "4,300 digits"],
+         {"s.yaml": text_of(VALID, ("capability: 0.6", f"capability: {LONG}"))}),
+    Case("a range whose width overflows", ["validate", "s.yaml"], 2, ["issues.money.range", "1e15"],
+         {"s.yaml": changed(lambda d: d["issues"]["money"].update(range=[-1.7e308, 1.7e308]))}),
+    Case("rounds of a trillion days", ["validate", "s.yaml", "--set", "protocol.round_days=1000000000000"], 2,
+         ["protocol.round_days", "36525"], {"s.yaml": VALID}),
+    Case("dates that run past year 9999", ["validate", "s.yaml", "--set", "start_date=9999-12-01", "--set",
+         "protocol.round_days=365"], 2, ["start_date", "run past 9999-12-31"], {"s.yaml": VALID}),
+    Case("an effect lasting a trillion rounds", ["validate", "s.yaml"], 2, ["rounds", "10000"],
+         {"s.yaml": WITH_EVENT}),
+    Case("a label holding a lone surrogate", ["run", "s.yaml", "-n", "10", "--out", "never"], 2,
+         ["s.yaml:", "surrogate"], {"s.yaml": text_of(VALID, ("label: Alpha", 'label: "A\\ud800"'))}),
+    # -- files read
+    Case("a seed that is a device", ["validate", "s.yaml"], 2, ["seed", "not a regular file"],
+         {"s.yaml": two_party(seed="/dev/zero")}),
+    Case("references holding a device", ["validate", "s.yaml"], 2, ["references[0]", "not a regular file"],
+         {"s.yaml": two_party(references=["/dev/zero"])}),
+    Case("import: a device", ["import", "bdm", "/dev/zero", "-o", "out.yaml"], 2, ["/dev/zero", "not a regular file"]),
+    Case("a seed that is a pipe", ["validate", "s.yaml"], 2, ["seed", "not a regular file"],
+         {"s.yaml": two_party(seed="pipe.txt"), "pipe.txt": FIFO}),
+    Case("a sweep file that is a pipe", ["sweep", "pipe.yaml"], 2, ["pipe.yaml", "not a regular file"],
+         {"pipe.yaml": FIFO}),
+    # -- workers
+    Case("a thousand workers", ["run", "s.yaml", "-n", "10", "--workers", "1000"], 2, ["--workers", "at most"],
+         {"s.yaml": VALID}),
+    Case("sweep: a thousand local Dask workers", ["sweep", "s.yaml", "--vary", "actors.alpha.risk=0.2,0.8",
+         "--dask-local", "1000"], 2, ["--dask-local", "at most"], {"s.yaml": VALID}),
+    # -- chunks and run ids
+    Case("--resume with a chunk copied over another", ["run", "--resume", "swapped"], 2,
+         ["runs-000000000010", "damaged"]),
+    Case("verify: runs twice in runs.parquet", ["verify", "dupes"], 2, ["runs.parquet", "run ids"]),
+    Case("overlapping --trace-runs (merged)", ["run", "s.yaml", "-n", "20", "-q", "--workers", "1", "--trace-runs",
+         "0:10,5:15", "--out", "tr"], 0, ["results: tr"], {"s.yaml": VALID}, check=each_run_traced_once),
+    Case("empty --trace-runs", ["run", "s.yaml", "-n", "10", "--trace-runs", ""], 2, ["--trace-runs",
+         "no runs given"], {"s.yaml": VALID}),
+    # -- the manifest
+    Case("verify: a manifest claiming 300 runs", ["verify", "done"], 2, ["manifest.json", "rows (40)"],
+         prepare=edit_manifest("done", put("runs", 300))),
+    Case("verify: a manifest claiming -5 runs", ["verify", "done"], 2, ["manifest.json", "runs"],
+         prepare=edit_manifest("done", put("runs", -5))),
+    Case("verify: runs as text in the manifest", ["verify", "done"], 2, ["runs", "integer"],
+         prepare=edit_manifest("done", put("runs", "400"))),
+    Case("verify: runs of 1e400 in the manifest", ["verify", "done"], 2, ["manifest.json", "1e400"],
+         prepare=runs_as("1e400")),
+    Case("verify: runs of NaN in the manifest", ["verify", "done"], 2, ["manifest.json", "NaN"],
+         prepare=runs_as("NaN")),
+    Case("verify: a manifest without its seed", ["verify", "done"], 2, ["seed", "Field required"],
+         prepare=edit_manifest("done", drop("seed"))),
+    Case("verify: a manifest without its scenario", ["verify", "done"], 2, ["scenario", "Field required"],
+         prepare=edit_manifest("done", drop("scenario"))),
+    Case("verify: a seed of 2**70", ["verify", "done"], 2, ["seed", "less than or equal"],
+         prepare=edit_manifest("done", put("seed", 2**70))),
+    Case("verify: a seed as text", ["verify", "done"], 2, ["seed", "integer"],
+         prepare=edit_manifest("done", put("seed", "one"))),
+    Case("verify: an invalid scenario in the manifest", ["verify", "done"], 2,
+         ["scenario.actors.alpha.capability", "must lie within"], prepare=edit_manifest("done", bad_capability)),
+    Case("replay: an invalid scenario in the manifest", ["replay", "done", "--run", "0"], 2,
+         ["scenario.actors.alpha.capability"], prepare=edit_manifest("done", bad_capability)),
+    Case("compare: a manifest without its seed", ["compare", "done", "--out", "c.html"], 2, ["seed", "required"],
+         prepare=edit_manifest("done", drop("seed"))),
+    Case("verify: a manifest nested 100,000 deep", ["verify", "done"], 2, ["nested deeper"], prepare=deep_manifest),
+    Case("replay: a manifest nested 100,000 deep", ["replay", "done", "--run", "0"], 2, ["nested deeper"],
+         prepare=deep_manifest),
+    Case("compare: a manifest nested 100,000 deep", ["compare", "done", "--out", "c.html"], 2, ["nested deeper"],
+         prepare=deep_manifest),
+    # -- nothing overwritten
+    Case("replay: --html naming the manifest", ["replay", "done", "--run", "1", "--html", "done/manifest.json"], 2,
+         ["already exists"]),
+    Case("replay: --html naming the report", ["replay", "done", "--run", "1", "--html", "done/report.html"], 2,
+         ["already exists"]),
+    Case("replay: --html naming a device", ["replay", "done", "--run", "1", "--html", "/dev/null"], 2,
+         ["already exists"]),
+    Case("replay: a different trace file in the way", ["replay", "done", "--run", "1"], 2,
+         ["replay-run-1.parquet", "never overwritten"], {"done/replay-run-1.parquet": b"other bytes"}),
+    # -- no symbolic link followed
+    Case("--resume with .lock a link outside", ["run", "--resume", "half"], 2, [".lock", "symbolic link"],
+         {"outside.txt": "keep me", "half/.lock": Link("../outside.txt")}, check=unchanged("outside.txt", "keep me")),
+    Case("--resume with .chunks a link outside", ["run", "--resume", "half"], 2, [".chunks", "symbolic link"],
+         prepare=move_chunks_outside),
+    Case("verify: a results file that is a link", ["verify", "done"], 2, ["summary.json", "symbolic link"],
+         prepare=link_summary_outside),
+    # -- pages
+    Case("replay: markup in a unit and a label", ["run", "s.yaml", "-n", "5", "-q", "--workers", "1", "--out", "r"],
+         0, ["results: r"], {"s.yaml": HOSTILE_HTML},
+         check=lambda root: (invoke(["replay", "r", "--run", "0", "--html", "t.html"], root), no_live_markup(root))),
+    # -- weak checks
+    Case("an empty quote", ["validate", "s.yaml"], 2, ["source", "fewer than 3 words"],
+         {"s.yaml": changed(lambda d: port_of_alpha(d).update(source=""))}),
+    Case("a quote of spaces", ["validate", "s.yaml"], 2, ["source", "fewer than 3 words"],
+         {"s.yaml": changed(lambda d: port_of_alpha(d).update(source="   "))}),
+    Case("an indicator with min above max", ["validate", "s.yaml"], 2, ["outcomes.deal.terms.port", "above max"],
+         {"s.yaml": changed(lambda d: d["outcomes"]["deal"].update(terms={"port": {"min": 80, "max": 20}}))}),
+    Case("replay: a sweep folder", ["replay", "a-sweep", "--run", "0"], 2, ["a folder of basing sweep"]),
+    # -- clear messages
+    Case("sweep: a typo in a sweep file's key", ["sweep", "w.yaml"], 2, ["w.yaml:2", "varry", "did you mean 'vary'"],
+         {"s.yaml": VALID, "w.yaml": "scenario: s.yaml\nvarry:\n  actors.alpha.risk: {values: [0.2, 0.8]}\n"}),
+    Case("--trace-runs of commas", ["run", "s.yaml", "-n", "10", "--trace-runs", ",,"], 2, ["--trace-runs",
+         "empty entry"], {"s.yaml": VALID}),
+    Case("extends 1,200 files deep", ["validate", "c0.yaml"], 2, ["extends", "limit of 32"], DEEP_CHAIN),
+    Case("extends a pipe", ["validate", "s.yaml"], 2, ["extends", "not a regular file"],
+         {"s.yaml": {"extends": "pipe.yaml"}, "pipe.yaml": FIFO}),
+    Case("an actor named yes", ["validate", "s.yaml"], 2, ["actors.yes", "read by YAML as true", "quote it"],
+         {"s.yaml": text_of(VALID, ("  alpha:\n", "  yes:\n"))}),
+    Case("sweep: a reversed range in a sweep file", ["sweep", "w.yaml"], 2, ["w.yaml:", "must be below"],
+         {"s.yaml": VALID, "w.yaml": {"scenario": "s.yaml", "vary": {"actors.alpha.risk": {"range": [1, 0],
+                                                                                           "count": 3}}}}),
+    # -- no noise on success
+    Case("a range narrower than a float can split", ["validate", "s.yaml"], 2, ["issues.money.range", "too narrow"],
+         {"s.yaml": changed(lambda d: d["issues"]["money"].update(range=[0, 5e-324]))}),
+    Case("sweep: a one-parameter Sobol design", ["sweep", "s.yaml", "--vary", "actors.alpha.risk=0:1", "--design",
+         "sobol", "--samples", "4", "-n", "20", "-q", "--workers", "1", "--out", "sob"], 0, ["results: sob"],
+         {"s.yaml": VALID}, absent=["Warning", "warning"]),
+]
+
+
 CASES = [
     # -- the file itself
     Case("empty file", ["validate", "s.yaml"], 2, ["s.yaml", "empty"], {"s.yaml": ""}),
@@ -182,7 +328,7 @@ CASES = [
     Case("--set without =", ["validate", "s.yaml", "--set", "actors.alpha.risk"], 2, ["--set", "dotted.path=value"],
          {"s.yaml": VALID}),
     Case("--set value nested too deeply", ["validate", "s.yaml", "--set", "description=" + "[" * 3000], 2,
-         ["--set", "nested too deeply"], {"s.yaml": VALID}),
+         ["--set", "nested deeper than the limit of 200"], {"s.yaml": VALID}),
     Case("--set unknown path", ["validate", "s.yaml", "--set", "actors.alfa.risk=0.5"], 2, ["alfa", "did you mean"],
          {"s.yaml": VALID}),
     Case("zero runs", ["run", "s.yaml", "-n", "0"], 2, ["--runs"], {"s.yaml": VALID}),
@@ -235,78 +381,40 @@ CASES = [
          {"k.csv": BAD_KTAB}),
 ]
 # fmt: on
+CASES += HOSTILE
 
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
-    """A complete run, a tampered copy and an incomplete copy, made once."""
+    """The results folders the cases use (see ``make_folders``), made once."""
     folder = tmp_path_factory.mktemp("finished")
-    (folder / "seed.txt").write_text(SEED_TEXT)
-    (folder / "s.yaml").write_text(yaml.safe_dump(VALID))
-    code, _, err = invoke(["run", "s.yaml", "-n", "40", "-q", "--workers", "1", "--out", "done"], folder)
-    assert code == 0, err
-    shutil.copytree(folder / "done", folder / "tampered")
-    runs = folder / "tampered" / "runs.parquet"
-    runs.write_bytes(runs.read_bytes()[:-1] + b"\0")
-    manifest = json.loads((folder / "done" / "manifest.json").read_text())
-    for name in ("half", "broken"):
-        shutil.copytree(folder / "done", folder / name)
-        (folder / name / "manifest.json").write_text(json.dumps({**manifest, "status": "incomplete"}))
-    (folder / "broken" / ".chunks").mkdir()
-    (folder / "broken" / ".chunks" / "runs-000000000000.parquet").write_bytes(b"PAR1 not a table")
+    make_folders(folder)
     return folder
-
-
-def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Run the command line in this process; (exit code, stdout, stderr)."""
-    import contextlib
-    import io
-    import os
-
-    out, err = io.StringIO(), io.StringIO()
-    previous = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            old_argv, sys.argv = sys.argv, ["basing", *args]
-            try:
-                main()
-                code = 0
-            except SystemExit as stop:
-                code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-            finally:
-                sys.argv = old_argv
-    finally:
-        os.chdir(previous)
-    return code, out.getvalue(), err.getvalue()
-
-
-def write(folder: Path, files: dict[str, Any]) -> None:
-    (folder / "seed.txt").write_text(SEED_TEXT)
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        elif isinstance(content, dict):
-            path.write_text(yaml.safe_dump(copy.deepcopy(content), allow_unicode=True), encoding="utf-8")
-        else:
-            path.write_text(content, encoding="utf-8")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path, finished: Path):
-    for name in ("done", "tampered", "half", "broken"):
-        shutil.copytree(finished / name, tmp_path / name)
+    for name in FOLDERS:
+        if name in case.args or name in " ".join(case.args):
+            shutil.copytree(finished / name, tmp_path / name, symlinks=True)
     write(tmp_path, case.files)
+    if case.prepare is not None:
+        case.prepare(tmp_path)
+    before = snapshot(tmp_path)
     code, out, err = invoke(case.args, tmp_path)
     message = " ".join((err + out).split())
     assert code == case.code, message
     for word in case.words:
         assert word in message, f"{word!r} not in: {message}"
+    for word in case.absent:
+        assert word not in message, f"{word!r} in: {message}"
     assert "Traceback" not in message and "internal error" not in message
+    assert not UNSAFE.search(out + err), f"a character that acts on a terminal reached it: {(out + err)!r}"
     if case.code == 2:
         assert message.startswith("error:") or "Usage:" in message or "Invalid value" in message, message
+        assert snapshot(tmp_path) == before, "a refused input wrote or removed files"
+    if case.check is not None:
+        case.check(tmp_path)
 
 
 def test_the_readme_lists_the_catalogue():
@@ -352,5 +460,12 @@ def test_the_readme_states_the_limits_the_code_enforces():
               f"{limits.MAX_ACTORS} / {limits.MAX_ISSUES} / {limits.MAX_EVENTS} / {limits.MAX_OUTCOMES}",
               f"| {limits.MAX_HORIZON:,} |", f"| {limits.MAX_RUNS:,} |", f"| {limits.MAX_SWEEP_RUNS:,} |",
               f"| {limits.MAX_SWEEP_POINTS:,} |",
-              f"| {limits.MAX_TRACE_ROWS:,} |", f"{limits.CHUNK_CELLS:,} ÷"]  # fmt: skip
+              f"| {limits.MAX_TRACE_ROWS:,} |", f"{limits.CHUNK_CELLS:,} ÷", f"| {limits.MAX_YAML_DEPTH} levels |",
+              f"| {limits.MAX_EXTENDS} |", "within ±10^15 (1e15)", "| 0 to 10^12 |", "at most 36,525",
+              "| 0.01 to 100 |", f"at least {limits.MIN_QUOTE_WORDS} words / at least {limits.MIN_CITE_CHARACTERS} "
+              "characters", f"| {limits.MAX_COMPARE_RUNS:,} |", f"| {limits.WORKERS_PER_CORE} per core",
+              "| 256 MiB, 64 levels"]  # fmt: skip
+    assert limits.MAX_MAGNITUDE == 1e15 and limits.MAX_WEIGHT == 1e12 and limits.MAX_ROUND_DAYS == 36_525
+    assert limits.BETA_SHAPE == (0.01, 100.0) and limits.MIN_RANGE_WIDTH == 1e-9
+    assert (limits.MAX_JSON_BYTES, limits.MAX_JSON_DEPTH) == (256 * 2**20, 64)
     assert [s for s in stated if s not in section] == []

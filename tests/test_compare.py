@@ -216,7 +216,7 @@ def _sweep_like(project):
 @pytest.mark.parametrize(
     ("make", "fragment"),
     [
-        (_sweep_like, "not a results folder of basing run"),
+        (_sweep_like, "a folder of basing sweep, not one of basing run"),
         (lambda p: "missing-folder", "no such scenario file or results folder"),
         (lambda p: "seed.txt", "neither a scenario file"),
         (lambda p: (p / "plain").mkdir(exist_ok=True) or "plain", "not a results folder"),

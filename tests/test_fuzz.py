@@ -114,3 +114,84 @@ def test_any_set_value_on_a_real_path_loads_or_raises(folder, value):
     if isinstance(value, float) and not math.isfinite(value):
         text = ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")
     loads_or_says_why(scenario, [f"actors.alpha.capability={text}"])
+
+
+# -- a scenario that validates runs: numbers and dates at every numeric path
+
+
+def rich_scenario() -> dict:
+    """The small scenario with every kind of number the schema holds: a distribution, an event with a
+    temporary effect and a fixed-round one, an indicator with bounds, days per round."""
+    data = two_party()
+    data["actors"]["alpha"]["patience"] = {"dist": "uniform", "low": 0.9, "high": 0.99}
+    data["actors"]["beta"]["risk"] = {"dist": "normal", "mean": 0.2, "sd": 0.3, "low": -1, "high": 1}
+    data["protocol"].update(round_days=7, belief_step=0.02)
+    data["events"] = {
+        "shock": {"label": "Shock", "hazard": 0.2, "repeat": True,
+                  "effects": [{"field": "actors.alpha.capability", "op": "multiply", "value": 2.0, "rounds": 3}]},
+        "fixed": {"label": "Fixed", "round": 2,
+                  "effects": [{"field": "actors.beta.preferences.money.ideal", "op": "add", "value": 1.5}]},
+    }  # fmt: skip
+    data["outcomes"]["big_port"] = {"label": "Big port", "status": ["agreement"], "terms": {"port": {"min": 40}},
+                                    "within_rounds": 10}  # fmt: skip
+    return data
+
+
+RICH = rich_scenario()
+
+
+def _at(data, path):
+    node = data
+    for key in path:
+        node = node[key]
+    return node
+
+
+NUMERIC_PATHS = [p for p in paths_of(RICH) if p and type(_at(RICH, p)) in (int, float)]
+NUMBERS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.floats(min_value=-2.0, max_value=2.0),
+    st.integers(min_value=-(10**300), max_value=10**300), st.integers(min_value=-3, max_value=20_000),
+    st.sampled_from([5e-324, -5e-324, 1e15, 1e15 + 1, 2**53, 2**63, 1e308, -1e308, 0, 1, 10_000, 10_001]),
+)  # fmt: skip
+DATES = st.one_of(st.dates().map(str), st.sampled_from(["2025-13-01", "0000-01-01", "9999-12-31", "2025-02-30"]))
+
+
+def runs_cleanly(spec) -> None:
+    """Three runs, summarised with their dates, with every warning an error."""
+    import warnings
+
+    import numpy as np
+
+    from sim.experiments.ensemble import run_chunk
+    from sim.outputs.summary import Summary
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = run_chunk(spec, np.arange(3), 1).runs
+        summary = Summary(spec)
+        summary.add(runs)
+        summary.result()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(where=st.sampled_from(NUMERIC_PATHS), value=NUMBERS, start=DATES)
+def test_a_scenario_that_loads_runs(folder, where, value, start):
+    """Whatever number stands at a numeric path and whatever date starts it, a scenario either is
+    refused with a located message or runs, summarises and dates its rounds with no warning."""
+    data = copy.deepcopy(RICH)
+    data["start_date"] = start
+    node = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    path = folder / "numbers.yaml"
+    try:
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    except ValueError:  # an integer too long for Python to print: the catalogue covers it as text
+        return
+    try:
+        loaded = load_scenario(path)
+    except ScenarioError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+        return
+    runs_cleanly(loaded.spec)

@@ -106,7 +106,7 @@ def test_rows_always_match_the_runs_claimed(toy, tmp_path):
     spec = load_scenario(toy / "toy.yaml")
     folder, plan, _ = runner.start(spec, Plan(300, 1, 100), tmp_path / "gap", [], ["test"])
     execute(spec.spec, plan, folder, 1)
-    (folder.chunks / "runs-000000000100.parquet").unlink()
+    (folder.path / ".chunks" / "runs-000000000100.json").unlink()
     with pytest.raises(OutputError, match="missing"):
         folder.finalise(spec.spec, plan.chunks())
     assert not (tmp_path / "gap" / "runs.parquet").exists()

@@ -148,7 +148,7 @@ def test_sobol_sensitivity_ranks_the_parameter_that_matters(toy):
         (["--vary", "actors.alpha.patience=0.9:0.99:3", "--outcome", "status_agreemnt"], "did you mean"),
         (["--vary", "actors.alpha.patience=0.9:0.99", "--design", "sobol", "--samples", "6"], "power of two"),
         (["--vary", "actors.alpha.patience=0.9:0.99:3", "--design", "fancy"], "choose grid"),
-        ([], "a scenario needs --vary"),
+        ([], "to sweep it give --vary"),
     ],
 )
 def test_bad_sweeps_exit_2_before_running(toy, args, fragment):

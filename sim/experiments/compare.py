@@ -9,7 +9,6 @@ simulated again with tracing on. Run k depends only on (seed, k), so those are t
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,16 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-import pyarrow.parquet as pq
 
+from sim.errors import FileError
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.replay import differing_columns
-from sim.experiments.runner import canonical, scenario_of
+from sim.experiments.runner import canonical, run_manifest, scenario_of, spans
 from sim.experiments.stream import Plan, check_plan, chunk_limit, default_chunk, execute
+from sim.files import file_kind, write_new
 from sim.outputs import outcome_plots as plots
 from sim.outputs import report, tables
+from sim.outputs.escape import esc
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
+from sim.outputs.manifest import RunManifest
 from sim.outputs.store import OutputError, versions
 from sim.outputs.summary import STATUSES
 from sim.scenario.load import load_scenario
@@ -74,41 +76,36 @@ class Outcomes:
         return hashlib.sha256(canonical(self.resolved).encode()).hexdigest()[:8]
 
 
-def from_folder(path: Path, fan_runs: int = FAN_RUNS, sealed: bool = True) -> Outcomes:
-    """A complete results folder of ``basing run`` that verifies against its manifest (or, with
-    ``sealed=False``, one being finished, for its report); anything else is refused with a message."""
-    if not path.is_dir():
+def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
+    """A complete results folder of ``basing run`` that verifies against its manifest; anything else is
+    refused with a message."""
+    if file_kind(path) != "folder":
         raise OutputError(f"{path}: no such results folder or scenario file")
     folder = ResultsFolder.open(path)
-    record = folder.manifest()
-    if record.get("kind") == "sweep" or "chunk_size" not in record or "scenario" not in record:
-        raise OutputError(f"{path}: not a results folder of basing run (compare takes runs, not sweeps)")
-    if sealed and record.get("status") != "complete":
-        raise OutputError(f"{path}: the run is {record.get('status', 'unfinished')}; finish it with "
-                          f"basing run --resume {path}")  # fmt: skip
-    if sealed:
-        require_verified(path)
-    try:
-        spec = scenario_of(record)
-        runs = pd.read_parquet(path / "runs.parquet")
-        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    except Exception as exc:  # a damaged folder: any reader error becomes one message
-        raise OutputError(f"{path}: cannot be read as a results folder ({exc.__class__.__name__}: {exc})") from None
-    made_with = record.get("versions", {}).get("basing", "?")
-    outcomes = Outcomes(spec.name, spec, record["scenario"], runs, summary, None, str(path), int(record["seed"]),
-                        made_with, list(record.get("overrides") or []))  # fmt: skip
-    outcomes.trace = _trace_of(path, outcomes, fan_runs)
+    record = run_manifest(folder)
+    if record.status != "complete":
+        raise OutputError(f"{path}: the run is {record.status}; finish it with basing run --resume {path}")
+    require_verified(path)
+    return outcomes_of(folder, record, fan_runs)
+
+
+def outcomes_of(folder: ResultsFolder, record: RunManifest, fan_runs: int = FAN_RUNS) -> Outcomes:
+    """A folder's runs as Outcomes (also of a folder being finished, for its report)."""
+    spec = scenario_of(record, folder.path)
+    runs, summary = folder.read_table("runs.parquet"), folder.read_json("summary.json")
+    outcomes = Outcomes(spec.name, spec, record.scenario, runs, summary, None, str(folder.path), record.seed,
+                        record.made_with, list(record.overrides))  # fmt: skip
+    outcomes.trace = _trace_of(folder, outcomes, fan_runs)
     return outcomes
 
 
-def _trace_of(path: Path, outcomes: Outcomes, fan_runs: int) -> pd.DataFrame | None:
+def _trace_of(folder: ResultsFolder, outcomes: Outcomes, fan_runs: int) -> pd.DataFrame | None:
     """The traced runs of a folder for fan charts (at most ``fan_runs``), re-simulated if none were kept."""
-    traced = path / "trace.parquet"
-    if traced.exists():
-        ids = pq.read_table(traced, columns=["run"]).column("run").to_numpy()
+    if folder.has("trace.parquet"):
+        ids = folder.read_arrow("trace.parquet", columns=["run"]).column("run").to_numpy()
         chosen = np.unique(ids)[:fan_runs]
         if len(chosen):
-            return pq.read_table(traced, filters=[("run", "in", chosen.tolist())]).to_pandas()
+            return folder.read_arrow("trace.parquet", filters=[("run", "in", chosen.tolist())]).to_pandas()
     if outcomes.made_with != versions()["basing"]:
         outcomes.notes.append(f"{outcomes.origin}: made with basing {outcomes.made_with} and holds no traces, "
                               "so it has no position fan chart")  # fmt: skip
@@ -135,10 +132,11 @@ def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int 
     check_plan(spec, plan)
     with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
         folder = ResultsFolder.create(Path(temporary) / "run", spec.name)
+        folder.expected = spans(plan)  # this process's own temporary folder: no lock, no manifest
         execute(spec, plan, folder, workers)
         summary = folder.finalise(spec, plan.chunks())
-        table = pd.read_parquet(folder.path / "runs.parquet")
-        trace = pd.read_parquet(folder.path / "trace.parquet") if traced else None
+        table = folder.read_table("runs.parquet")
+        trace = folder.read_table("trace.parquet") if traced else None
     return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, versions()["basing"])
 
 
@@ -258,19 +256,19 @@ def compare_page(items: list[Outcomes], notes: list[str], figs: list[go.Figure])
     body = (report.notes_html(notes)
             + report.table(["scenario", "from", "runs", "seed", "basing"], rows, {2, 3})
             + "<h2>Figures</h2>" + report.figures_html(figs)
-            + "".join(f"<h2>{report.esc(item.label)}: summary</h2>" + report.summary_tables(item.summary)
+            + "".join(f"<h2>{esc(item.label)}: summary</h2>" + report.summary_tables(item.summary)
                       for item in items))  # fmt: skip
     return report.document("Comparison: " + " vs ".join(item.label for item in items), body)
 
 
-def run_report(path: Path, fan_runs: int = FAN_RUNS) -> str:
-    """``report.html`` of a complete results folder: summary tables, figures, the scenario with quotes."""
-    item = from_folder(path, fan_runs, sealed=False)
+def run_report(folder: ResultsFolder, fan_runs: int = FAN_RUNS) -> str:
+    """``report.html`` of a results folder being sealed: summary tables, figures, the scenario with quotes."""
+    item = outcomes_of(folder, run_manifest(folder), fan_runs)
     notes = label_and_check([item])
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
              ["overrides", ", ".join(item.overrides) or "none"]]  # fmt: skip
     body = (report.notes_html(notes)
-            + f"<p>{report.esc(item.spec.question)}</p>" + report.table(["", ""], facts)
+            + f"<p>{esc(item.spec.question)}</p>" + report.table(["", ""], facts)
             + "<h2>Summary</h2>" + report.summary_tables(item.summary)
             + "<h2>Figures</h2>" + report.figures_html(figures([item]))
             + "<h2>The scenario, with its sources</h2>" + report.scenario_section(item.resolved))  # fmt: skip
@@ -283,13 +281,20 @@ def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
         import kaleido  # noqa: F401
     except ImportError:
         raise OutputError("--png needs kaleido: pip install kaleido") from None
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--png {folder}: cannot create it: {exc.strerror or exc}") from None
     paths = [folder / f"figure-{k + 1:02d}.png" for k in range(len(figs))]
     try:
-        for figure, target in zip(figs, paths, strict=True):
-            figure.write_image(target, width=1100, height=figure.layout.height or 550)
+        images = [figure.to_image(format="png", width=1100, height=figure.layout.height or 550) for figure in figs]
     except Exception as exc:  # kaleido reports a missing browser in several ways
         raise OutputError(f"--png: kaleido could not export images ({exc.__class__.__name__}: {exc}). It needs a "
                           "Chrome or Chromium browser: on Debian or Ubuntu, apt-get install chromium (or run "
                           "plotly_get_chrome). The HTML page was written.") from None  # fmt: skip
+    for image, target in zip(images, paths, strict=True):
+        try:
+            write_new(target, lambda handle, image=image: handle.write(image))
+        except FileError as exc:
+            raise OutputError(str(exc)) from None
     return paths

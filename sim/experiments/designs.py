@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-import yaml
+
+from sim.errors import InputError
+from sim.scenario.errors import ScenarioError
+from sim.scenario.limits import MAX_MAGNITUDE
+from sim.scenario.reader import parse, reads_as_number
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 
 
-class DesignError(ValueError):
+class DesignError(InputError, ValueError):
     """A factor or design that cannot be expanded; the message says why."""
 
 
@@ -58,12 +62,9 @@ def parse_vary(text: str) -> Factor:
     if not sep or not path or not spec:
         raise DesignError(f"--vary {text}: expected dotted.path=lo:hi:n or dotted.path=v1,v2,...")
     if spec.startswith("["):  # a YAML list: values may be mappings or lists, e.g. [{model: none}, {model: pull}]
-        try:
-            return list_factor(path, yaml.safe_load(spec))
-        except yaml.YAMLError as exc:
-            raise DesignError(f"{path}: not a valid YAML list: {getattr(exc, 'problem', exc)}") from None
+        return list_factor(path, _yaml(spec, path))
     parts = spec.split(":")
-    if len(parts) in (2, 3) and "," not in spec and all(_is_number(p) for p in parts[:2]):
+    if len(parts) in (2, 3) and "," not in spec and all(reads_as_number(p) for p in parts[:2]):
         low, high = _number(parts[0], path), _number(parts[1], path)
         count = None
         if len(parts) == 3:
@@ -71,26 +72,28 @@ def parse_vary(text: str) -> Factor:
                 raise DesignError(f"{path}: the number of values must be a whole number (got '{parts[2]}')")
             count = int(parts[2])
         return range_factor(path, low, high, count)
-    return list_factor(path, [_value(v) for v in spec.split(",")])
+    return list_factor(path, [_value(v, path) for v in spec.split(",")])
 
 
-def _is_number(text: str) -> bool:
+def _yaml(text: str, path: str) -> Any:
     try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+        return parse(text, "--vary")
+    except ScenarioError as exc:
+        raise DesignError(f"--vary {path}: {exc.problems[0].message}") from None
 
 
-def _value(text: str) -> Any:
+def _value(text: str, path: str = "") -> Any:
     """A listed value: a number whenever it reads as one (1e-3 too), else YAML (true, 'text', ...)."""
     text = text.strip()
-    if _is_number(text):
-        return int(text) if text.lstrip("+-").isdigit() else float(text)
-    return yaml.safe_load(text)
+    if reads_as_number(text):
+        return _yaml(text, path) if text.lstrip("+-").isdigit() else float(text)
+    return _yaml(text, path)
 
 
 def range_factor(path: str, low: float, high: float, count: int | None = None) -> Factor:
+    for bound in (low, high):
+        if not -MAX_MAGNITUDE <= bound <= MAX_MAGNITUDE:
+            raise DesignError(f"{path}: the range's bounds must be numbers within +-1e15 (got {bound})")
     if not low < high:
         raise DesignError(f"{path}: the range's low ({low}) must be below its high ({high})")
     if count is not None and count < 2:
@@ -119,34 +122,45 @@ def point_count(factors: list[Factor], design: Design, samples: int | None) -> i
     return (samples or 0) * per_sample
 
 
-def expand(factors: list[Factor], design: Design, samples: int | None, seed: int,
-           limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
-    """The points of a design: one mapping of path to value per point, in a fixed order; more than
-    ``limit`` points are refused before any is made."""
-    if limit is not None and (count := point_count(factors, design, samples)) > limit:
-        raise DesignError(f"the design has {count:,} points; the limit is {limit:,} (see Limits in the README)")
+def check_design(factors: list[Factor], design: Design, samples: int | None) -> None:
+    """Refuse a design that cannot be expanded, saying why (before any point is made)."""
     if not factors:
         raise DesignError("a sweep needs at least one --vary")
     paths = [f.path for f in factors]
     if len(set(paths)) != len(paths):
         raise DesignError("each path may be varied once")
     if design == "grid":
-        return [
-            dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(f.grid_values() for f in factors))
-        ]
+        uncounted = [f.path for f in factors if f.is_range and f.count is None]
+        if uncounted:
+            raise DesignError(f"a grid needs a number of values for each range, as lo:hi:n ({', '.join(uncounted)})")
+        return
     lists = [f.path for f in factors if not f.is_range]
     if lists:
         raise DesignError(f"the {design} design samples ranges (lo:hi); {', '.join(lists)} give a list")
     if samples is None or samples < 1:
         raise DesignError(f"the {design} design needs --samples N")
+    if design == "sobol" and samples & (samples - 1):
+        raise DesignError(f"the sobol design needs --samples a power of two (got {samples})")
+
+
+def expand(factors: list[Factor], design: Design, samples: int | None, seed: int,
+           limit: int | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """The points of a design: one mapping of path to value per point, in a fixed order; more than
+    ``limit`` points are refused before any is made."""
+    check_design(factors, design, samples)
+    if limit is not None and (count := point_count(factors, design, samples)) > limit:
+        raise DesignError(f"the design has {count:,} points; the limit is {limit:,} (see Limits in the README)")
+    paths = [f.path for f in factors]
+    if design == "grid":
+        return [
+            dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(f.grid_values() for f in factors))
+        ]
     from SALib.sample import latin, morris, sobol
 
     definition = problem(factors)
     if design == "lhs":
         matrix = latin.sample(definition, samples, seed=seed)
     elif design == "sobol":
-        if samples & (samples - 1):
-            raise DesignError(f"the sobol design needs --samples a power of two (got {samples})")
         matrix = sobol.sample(definition, samples, calc_second_order=False, seed=seed)
     else:
         matrix = morris.sample(definition, samples, num_levels=4, seed=seed)

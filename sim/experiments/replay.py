@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +12,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.engine.model import NegotiationModel
+from sim.errors import FileError
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.runner import scenario_of
+from sim.experiments.runner import run_manifest, scenario_of
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
-from sim.outputs.store import OutputError, versions
+from sim.outputs.store import OutputError, table_writer, versions
 from sim.scenario.schema import Scenario
 
 
@@ -28,18 +30,20 @@ class Replay:
     row: pd.Series
     trace: pd.DataFrame
     events: pd.DataFrame
+    folder: ResultsFolder
 
 
 def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
     """Row ``run`` of runs.parquet, read from its row group alone."""
-    parquet = pq.ParquetFile(folder.path / "runs.parquet")
-    first = 0
-    for group in range(parquet.num_row_groups):
-        rows = parquet.metadata.row_group(group).num_rows
-        if run < first + rows:
-            table = parquet.read_row_group(group).to_pandas()
-            return table.iloc[[run - first]].reset_index(drop=True)
-        first += rows
+    with folder.dir.open_binary("runs.parquet") as handle:
+        parquet = pq.ParquetFile(handle)
+        first = 0
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            if run < first + rows:
+                table = parquet.read_row_group(group).to_pandas()
+                return table.iloc[[run - first]].reset_index(drop=True)
+            first += rows
     raise OutputError(f"{folder.path}: run {run} is not in runs.parquet")
 
 
@@ -62,25 +66,53 @@ def differing_columns(again: pd.DataFrame, stored: pd.DataFrame) -> list[str]:
 def replay(path: Path, run: int) -> Replay:
     """Simulate run ``run`` alone from the folder's manifest and check it matches the stored row."""
     folder = ResultsFolder.open(path)
-    record = folder.manifest()
-    if record.get("status", "complete") != "complete":
+    record = run_manifest(folder)
+    if record.status != "complete":
         raise OutputError(f"{path}: the run is not complete; resume it first")
     require_verified(path)
-    made_with, now = record.get("versions", {}).get("basing"), versions()["basing"]
-    if made_with != now:
-        raise OutputError(f"{path}: made with basing {made_with}, this is {now}; a replay would not be exact")
-    if not 0 <= run < record["runs"]:
-        raise OutputError(f"--run {run}: the folder holds runs 0 to {record['runs'] - 1}")
-    spec = scenario_of(record)
-    again = run_chunk(spec, np.array([run]), record["seed"]).runs
+    if record.made_with != versions()["basing"]:
+        raise OutputError(f"{path}: made with basing {record.made_with}, this is {versions()['basing']}; a replay "
+                          "would not be exact")  # fmt: skip
+    if not 0 <= run < record.runs:
+        raise OutputError(f"--run {run}: the folder holds runs 0 to {record.runs - 1}")
+    spec = scenario_of(record, path)
+    again = run_chunk(spec, np.array([run]), record.seed).runs
     stored = stored_row(folder, run)
     differ = differing_columns(again, stored)
     if differ:
         raise OutputError(f"{path}: run {run} replays differently ({', '.join(differ)}); the code has changed")
-    model = NegotiationModel(spec, np.array([run]), record["seed"], trace=True)
+    model = NegotiationModel(spec, np.array([run]), record.seed, trace=True)
     model.run_to_end()
     trace = pd.DataFrame(model.recorder.columns())
-    return Replay(spec, run, stored.iloc[0], trace, model.recorder.events())
+    return Replay(spec, run, stored.iloc[0], trace, model.recorder.events(), folder)
+
+
+def _holds(folder: ResultsFolder, name: str, data: bytes) -> bool:
+    try:
+        return folder.dir.read_bytes(name, len(data)) == data
+    except FileError:  # larger, or unreadable: not these bytes
+        return False
+
+
+def keep_trace(result: Replay) -> tuple[str, bool]:
+    """Write the replayed run's trace as ``replay-run-K.parquet`` in the folder; (its name, whether it
+    was already there). An earlier replay's file of the same bytes stays as it is; a different file
+    of that name is refused, never overwritten."""
+    name = f"replay-run-{result.run}.parquet"
+    buffer = io.BytesIO()
+    table_writer(result.trace)(buffer)
+    data = buffer.getvalue()
+    kind = result.folder.dir.kind(name)
+    if kind == "file" and _holds(result.folder, name, data):
+        return name, True
+    if kind is not None:
+        raise OutputError(f"{result.folder.path / name}: already exists and is not this run's trace; it is never "
+                          "overwritten (move it away to replay again)")  # fmt: skip
+    try:
+        result.folder.dir.create(name, lambda handle: handle.write(data))
+    except FileError as exc:
+        raise OutputError(str(exc)) from None
+    return name, False
 
 
 def _package(spec: Scenario, offers: pd.Series) -> str:

@@ -13,38 +13,51 @@ from pathlib import Path
 from typing import Any
 
 from sim.experiments.stream import Plan, execute
-from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, _plain, manifest, versions, write_text
-from sim.scenario.load import LoadedScenario
+from sim.outputs.folder import ResultsFolder, Span
+from sim.outputs.manifest import RunManifest
+from sim.outputs.store import OutputError, manifest, plain, versions
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import LoadedScenario, validate_resolved
 from sim.scenario.schema import Scenario
 
 
 def start(loaded: LoadedScenario, plan: Plan, out: Path | None, overrides: list[str], command: list[str]):
     """A new folder with its manifest; returns (folder, plan, scenario)."""
-    folder = ResultsFolder.create(out, loaded.spec.name)
     record = manifest(scenario=loaded.resolved, files=loaded.files, overrides=overrides, seed=plan.seed,
                       runs=plan.runs, chunk_size=plan.chunk_size, command=command)  # fmt: skip
-    folder.write_manifest({**record, "status": "running", "trace_runs": [list(r) for r in plan.trace_runs]})
+    record.update(status="running", trace_runs=[list(r) for r in plan.trace_runs])
+    folder = ResultsFolder.begin(out, loaded.spec.name, record)
+    folder.expected = spans(plan)
     return folder, plan, loaded.spec
+
+
+def run_manifest(folder: ResultsFolder) -> RunManifest:
+    """The folder's manifest, which must be one of ``basing run``."""
+    record = folder.manifest("run")
+    return record
 
 
 def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Plan, Scenario]:
     """An incomplete folder to finish, after checking that it can be finished as it was begun."""
     folder = ResultsFolder.open(path)
-    record = folder.manifest()
-    if record.get("status") == "complete":
+    record = run_manifest(folder)
+    if record.status == "complete":
         raise OutputError(f"{path}: this run is complete; there is nothing to resume")
-    made_with, now = record.get("versions", {}).get("basing"), versions()["basing"]
-    if made_with != now:
-        raise OutputError(f"{path}: made with basing {made_with}, this is {now}; results would mix two versions")
-    if loaded is not None and canonical(loaded.resolved) != canonical(record["scenario"]):
+    if record.made_with != versions()["basing"]:
+        raise OutputError(f"{path}: made with basing {record.made_with}, this is {versions()['basing']}; results "
+                          "would mix two versions")  # fmt: skip
+    if loaded is not None and canonical(loaded.resolved) != canonical(record.scenario):
         raise OutputError(f"{path}: was made from another scenario than {loaded.path.name} (as resolved)")
-    spec = scenario_of(record)
-    ranges = tuple(tuple(r) for r in record.get("trace_runs", []))
-    plan = Plan(record["runs"], record["seed"], record["chunk_size"], ranges)
-    if not folder.chunks.is_dir():
-        raise OutputError(f"{path}: its chunk files are gone; the run cannot be resumed")
+    spec = scenario_of(record, path)
+    plan = Plan(record.runs, record.seed, record.chunk_size, tuple((a, b) for a, b in record.trace_runs))
+    folder.check_resumable()
+    folder.expected = spans(plan)
     return folder, plan, spec
+
+
+def spans(plan: Plan) -> dict[int, Span]:
+    """The chunks of a plan, keyed by their first run."""
+    return {start: Span(start, stop) for start, stop in plan.chunks()}
 
 
 def complete(
@@ -54,20 +67,23 @@ def complete(
     on any interruption or failure the folder is left ``incomplete`` (and resumable)."""
     from sim.experiments.compare import run_report
 
-    with folder.finishing({start: stop - start for start, stop in plan.chunks()}):
+    with folder.finishing(spans(plan)):
         execute(spec, plan, folder, workers, on_progress)
         summary = folder.finalise(spec, plan.chunks())
-        write_text(folder.path / "report.html", run_report(folder.path))
+        folder.write_text("report.html", run_report(folder))
         folder.seal(rows=plan.runs)
     return summary
 
 
-def scenario_of(record: dict[str, Any]) -> Scenario:
-    """The scenario a manifest was made from, as resolved then."""
-    return Scenario.model_validate(record["scenario"])
+def scenario_of(record: RunManifest, path: Path | str) -> Scenario:
+    """The scenario a manifest was made from, as resolved then, validated again."""
+    try:
+        return validate_resolved(record.scenario, str(Path(path) / "manifest.json"))
+    except ScenarioError as exc:
+        raise OutputError(f"{path}: its manifest holds no valid scenario: {exc.render(5)}") from None
 
 
 def canonical(data: Any) -> str:
     """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
     holds it (keys sorted, dates as text)."""
-    return json.dumps(_plain(data), sort_keys=True)
+    return json.dumps(plain(data), sort_keys=True)

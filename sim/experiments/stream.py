@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.experiments.ensemble import run_chunk
+from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import OutputError
-from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, max_chunk
+from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, WORKERS_PER_CORE, max_chunk
 from sim.scenario.schema import Scenario
 
 RETRIES = 2  # how often chunks lost with a dead worker are run again before the run fails
@@ -59,6 +60,17 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def check_workers(workers: int | None, option: str = "--workers") -> int:
+    """The worker processes to start: all cores by default; more than WORKERS_PER_CORE per core are
+    refused (they would only cost memory)."""
+    cores = default_workers()
+    limit = WORKERS_PER_CORE * cores
+    if workers is not None and workers > limit:
+        raise OutputError(f"{option} {workers:,}: at most {limit} on this machine ({WORKERS_PER_CORE} per core, "
+                          f"{cores} cores; see Limits in the README)")  # fmt: skip
+    return workers or cores
+
+
 def default_chunk(runs: int, workers: int, limit: int = 10_000) -> int:
     """Chunks big enough to batch well (>= 1,000 runs) and small enough to share out and bound memory
     (never more than ``limit``, see ``chunk_limit``)."""
@@ -86,25 +98,45 @@ def check_plan(spec: Scenario, plan: Plan) -> None:
                           "(trace fewer runs with --trace-runs; see Limits in the README)")  # fmt: skip
 
 
+def _run_number(text: str, part: str) -> int:
+    if not text.isdigit() or len(text) > 12:
+        raise ValueError(f"'{part}': '{text}' is not a run number (a whole number, 0 or more)")
+    return int(text)
+
+
 def parse_trace_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
-    """'0:100' or '0:100,250,900:' -> half-open ranges within [0, runs). Raises ValueError."""
+    """'0:100' or '0:100,250,900:' -> sorted, disjoint half-open ranges within [0, runs) (overlapping
+    and touching ranges are merged, so no run is traced twice). Raises ValueError saying why."""
+    if not text.strip():
+        raise ValueError("no runs given; e.g. 0:100 or 0:10,500")
     ranges = []
     for part in (p.strip() for p in text.split(",")):
+        if not part:
+            raise ValueError(f"'{text}' holds an empty entry between commas; e.g. 0:100 or 0:10,500")
         if ":" in part:
             first, _, last = part.partition(":")
-            a, b = int(first) if first else 0, int(last) if last else runs
+            a = _run_number(first, part) if first else 0
+            b = _run_number(last, part) if last else runs
         else:
-            a = int(part)
+            a = _run_number(part, part)
             b = a + 1
         if not 0 <= a < b <= runs:
             raise ValueError(f"'{part}' is not a range of runs within 0:{runs}")
         ranges.append((a, b))
-    return tuple(ranges)
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(ranges):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return tuple(merged)
 
 
-def _ignore_interrupts() -> None:
-    """Worker start-up: Ctrl-C is the main process's to handle (it lets running chunks finish)."""
+def _worker_setup() -> None:
+    """Worker start-up: Ctrl-C is the main process's to handle (it lets running chunks finish), and a
+    warning is one line, as in the main process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    install_warning_lines()
 
 
 def injected_fault(key: int | str) -> None:
@@ -179,7 +211,10 @@ def run_jobs(function: Callable, jobs: list[tuple], folder: ResultsFolder, worke
 
 
 def _pool_once(function: Callable, todo: list[tuple], folder: ResultsFolder, workers: int, on_progress) -> None:
-    pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(), initializer=_ignore_interrupts)
+    """One pool of at most ``workers`` processes, and never more than there are jobs."""
+    pool = futures.ProcessPoolExecutor(
+        max_workers=min(workers, len(todo)), mp_context=pool_context(), initializer=_worker_setup
+    )
     pending = {pool.submit(function, *args): runs for _, runs, args in todo}
     saved = set()
     try:

@@ -19,8 +19,8 @@ import pandas as pd
 from sim.experiments.designs import Design, Factor, expand, problem
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.stream import injected_fault, run_jobs
-from sim.outputs.folder import ResultsFolder, _merge
-from sim.outputs.store import OutputError, write_table
+from sim.outputs.folder import ResultsFolder, Span
+from sim.outputs.store import OutputError
 from sim.outputs.summary import Summary
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_SWEEP_POINTS
@@ -44,6 +44,10 @@ class SweepPlan:
     def tasks(self, points: int) -> list[tuple[int, int, int]]:
         """(point, first run, stop) of every task, in order."""
         return [(p, s, min(s + self.block, self.runs)) for p in range(points) for s in range(0, self.runs, self.block)]
+
+    def spans(self, points: int) -> dict[str, Span]:
+        """Every task's runs, keyed by its chunk key."""
+        return {task_key(p, s): Span(s, e, p) for p, s, e in self.tasks(points)}
 
 
 def _override(path: str, value: Any) -> str:
@@ -72,7 +76,7 @@ def point_scenarios(plan: SweepPlan, points: list[dict[str, Any]]) -> list[Scena
 
 def _where(at: list[tuple[int, dict[str, Any]]], total: int) -> str:
     if len(at) == total:
-        return f"all {total} points"
+        return "the one point" if total == 1 else f"all {total} points"
     index, point = at[0]
     more = f" and {len(at) - 1} more" if len(at) > 1 else ""
     return f"point {index}: {_show(point)}{more}"
@@ -169,17 +173,16 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
             current.append(Summary(specs[point]))
         current[0].add(rows)
 
-    files = [folder._chunk_file("runs", task_key(p, s)) for p, s, _ in tasks]
-    count = _merge(files, folder.path / "runs.parquet", visit)
+    count = folder.merge_chunks([task_key(p, s) for p, s, _ in tasks], "runs.parquet", visit=visit)
     if count != plan.runs * len(specs):
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
     table = pd.DataFrame([{"point": i, **{k: _cell(v) for k, v in p.items()}} for i, p in enumerate(points)])
-    write_table(table, folder.path / "points.parquet")
+    folder.write_table("points.parquet", table)
     results.extend(flatten(s.result()) for s in current)
     summary = pd.DataFrame([{"point": i, **row} for i, row in enumerate(results)])
-    write_table(summary, folder.path / "summary.parquet")
+    folder.write_table("summary.parquet", summary)
     if plan.design in ("sobol", "morris"):
-        write_table(sensitivity(plan, points, summary, outcomes), folder.path / "sensitivity.parquet")
+        folder.write_table("sensitivity.parquet", sensitivity(plan, points, summary, outcomes))
     return summary
 
 
@@ -197,10 +200,14 @@ def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataF
     rows = []
     for outcome in outcomes:
         y = summary[outcome].to_numpy(dtype=float)
+        why = None
         if not np.isfinite(y).all():  # never invent values: say how many points have none
-            missing = int((~np.isfinite(y)).sum())
+            why = f"{int((~np.isfinite(y)).sum())} points have no value"
+        elif np.ptp(y) == 0:
+            why = "the outcome is the same at every point, so no parameter moves it"
+        if why is not None:
             rows += [{"outcome": outcome, "parameter": f.path, "index": "not computed", "value": math.nan,
-                      "conf": math.nan, "note": f"{missing} points have no value"} for f in plan.factors]  # fmt: skip
+                      "conf": math.nan, "note": why} for f in plan.factors]  # fmt: skip
             continue
         if plan.design == "sobol":
             result = sobol.analyze(definition, y, calc_second_order=False, seed=plan.seed)

@@ -4,6 +4,7 @@ merge, summaries and sensitivity; resuming an interrupted sweep from its manifes
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
-from sim.experiments.designs import DesignError, Factor, list_factor, parse_vary, range_factor
+from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
 from sim.experiments.stream import chunk_limit
 from sim.experiments.sweep import (
     SweepPlan,
@@ -23,29 +24,34 @@ from sim.experiments.sweep import (
     finalise_sweep,
     flatten,
     point_scenarios,
-    task_key,
 )
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions, write_text
+from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
-from sim.scenario.base import Strict
+from sim.scenario.base import Real, Strict
 from sim.scenario.errors import ScenarioError
-from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_RUNS
-from sim.scenario.load import _problems_from, read_yaml, shown
+from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
+from sim.scenario.load import locate, problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
 
 
 class VaryEntry(Strict):
     """One varied parameter in a sweep file: a range (with a count for grids) or a list of values."""
 
-    range: list[float] | None = Field(None, min_length=2, max_length=2, description="[low, high].")
-    count: int | None = Field(None, ge=2, description="Grid values across the range.")
-    values: list[Any] | None = Field(None, description="Explicit values (any scenario value).")
+    range: list[Real] | None = Field(None, min_length=2, max_length=2, description="[low, high], low < high.")
+    count: int | None = Field(None, ge=2, le=MAX_SWEEP_POINTS, description="Grid values across the range.")
+    values: list[Any] | None = Field(None, description="Explicit values (any scenario value), at least one.")
 
     @model_validator(mode="after")
     def _one(self) -> VaryEntry:
         if (self.range is None) == (self.values is None):
             raise ValueError("give either 'range' (with 'count' for a grid) or 'values'")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError(f"the range's low ({self.range[0]}) must be below its high ({self.range[1]})")
+        if self.values is not None and not self.values:
+            raise ValueError("the list of values is empty")
+        if self.count is not None and self.range is None:
+            raise ValueError("'count' spaces values across a 'range'; a list of 'values' takes none")
         return self
 
 
@@ -56,18 +62,26 @@ class SweepFile(Strict):
     set: list[str] = Field(default_factory=list, description="Overrides applied at every point (path=value).")
     vary: dict[str, VaryEntry] = Field(min_length=1, description="Dotted scenario paths and their values.")
     design: Literal["grid", "lhs", "sobol", "morris"] = Field("grid", description="Experimental design.")
-    samples: int | None = Field(None, ge=1, description="Base samples of lhs, sobol (a power of two), morris.")
-    runs: int = Field(1000, ge=1, description="Runs per point.")
-    seed: int = Field(1, ge=0, description="Seed, the same at every point.")
+    samples: int | None = Field(
+        None, ge=1, le=MAX_SWEEP_POINTS, description="Base samples of lhs, sobol (a power of two), morris."
+    )
+    runs: int = Field(1000, ge=1, le=MAX_RUNS, description="Runs per point.")
+    seed: int = Field(1, ge=0, le=2**63 - 1, description="Seed, the same at every point, 0 to 2^63 - 1.")
     outcomes: list[str] = Field(default_factory=lambda: ["status_agreement"], description="Summary columns.")
 
 
+def _resembles(keys: list[str], fields: list[str]) -> int:
+    return sum(bool(key in fields or difflib.get_close_matches(key, fields, n=1, cutoff=0.75)) for key in keys)
+
+
 def is_sweep_file(path: Path) -> bool:
-    """A YAML mapping with a top-level 'vary' is a sweep file, not a scenario."""
-    try:
-        return "vary" in read_yaml(path)[0]
-    except ScenarioError:
-        return False
+    """A file with a top-level ``vary`` or ``scenario`` is a sweep file; one whose keys resemble a sweep
+    file's more than a scenario's (a typo like ``varry``) is read as a sweep file too, so that its
+    problems are told with their lines. A file that cannot be read as YAML is refused here, with why."""
+    keys = [str(key) for key in read_yaml(path)[0]]
+    if {"vary", "scenario"} & set(keys):
+        return True
+    return _resembles(keys, list(SweepFile.model_fields)) > _resembles(keys, list(Scenario.model_fields))
 
 
 def read_sweep_file(path: Path) -> tuple[SweepPlan, list[str]]:
@@ -76,14 +90,18 @@ def read_sweep_file(path: Path) -> tuple[SweepPlan, list[str]]:
     try:
         sweep = SweepFile.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from(exc, data, origins, shown(path))) from None
+        raise ScenarioError(problems_from(exc, data, origins, shown(path))) from None
     factors = []
     for name, entry in sweep.vary.items():
         if entry.values is not None:
             factors.append(list_factor(name, entry.values))
         else:
             factors.append(range_factor(name, entry.range[0], entry.range[1], entry.count))
-    scenario = (path.resolve().parent / sweep.scenario).resolve()
+    try:
+        check_design(factors, sweep.design, sweep.samples)
+    except DesignError as exc:
+        raise ScenarioError([locate(origins, ("design",), str(exc), shown(path))]) from None
+    scenario = os.path.normpath(path.resolve().parent / sweep.scenario)  # a link is named, not followed
     plan = SweepPlan(str(scenario), tuple(sweep.set), tuple(factors), sweep.design, sweep.samples, sweep.runs,
                      sweep.seed, min(sweep.runs, 1000))  # fmt: skip
     return plan, sweep.outcomes
@@ -94,7 +112,7 @@ def make_plan(scenario: Path, overrides: list[str], vary: list[str], design: str
     if design not in ("grid", "lhs", "sobol", "morris"):
         raise DesignError(f"--design {design}: choose grid, lhs, sobol or morris")
     factors = tuple(parse_vary(text) for text in vary)
-    return SweepPlan(str(Path(scenario).resolve()), tuple(overrides), factors, design, samples, runs, seed,
+    return SweepPlan(os.path.abspath(scenario), tuple(overrides), factors, design, samples, runs, seed,
                      block or min(runs, 1000))  # fmt: skip
 
 
@@ -133,8 +151,7 @@ def check_outcomes(spec: Scenario, outcomes: list[str]) -> list[str]:
 
 def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], out: Path | None, name: str,
           command: list[str]) -> ResultsFolder:  # fmt: skip
-    folder = ResultsFolder.create(out, f"{name}-sweep")
-    folder.write_manifest({
+    folder = ResultsFolder.begin(out, f"{name}-sweep", {
         "created": utc_stamp(), "command": command, "kind": "sweep", "status": "running",
         "scenario": plan.scenario, "overrides": list(plan.overrides),
         "factors": [{k: v for k, v in vars(f).items() if v is not None} for f in plan.factors],
@@ -143,26 +160,31 @@ def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], ou
         "points": len(points), "outcomes": outcomes, "versions": versions(),
         "git": git_commit(Path(__file__).resolve().parent),
     })  # fmt: skip
+    folder.expected = plan.spans(len(points))
     return folder
 
 
 def reopen(path: Path):
     """An incomplete sweep folder, its plan, points, scenarios and outcomes."""
     folder = ResultsFolder.open(path)
-    record = folder.manifest()
-    if record.get("kind") != "sweep":
-        raise OutputError(f"{path}: not a sweep folder")
-    if record.get("status") == "complete":
+    record = folder.manifest("sweep")
+    if record.status == "complete":
         raise OutputError(f"{path}: this sweep is complete; there is nothing to resume")
-    if record["versions"]["basing"] != versions()["basing"]:
-        raise OutputError(f"{path}: made with basing {record['versions']['basing']}; results would mix versions")
-    factors = tuple(Factor(**{**f, "values": tuple(f["values"])} if "values" in f else f) for f in record["factors"])
-    plan = SweepPlan(record["scenario"], tuple(record["overrides"]), factors, record["design"], record["samples"],
-                     record["runs"], record["seed"], record["block"])  # fmt: skip
-    if record.get("scenario_sha256") != sha256(Path(plan.scenario)):
+    if record.made_with != versions()["basing"]:
+        raise OutputError(f"{path}: made with basing {record.made_with}; results would mix versions")
+    try:
+        factors = tuple(Factor(**{**f, "values": tuple(f["values"])} if "values" in f else f) for f in record.factors)
+    except (TypeError, ValueError):
+        raise OutputError(f"{path}: its manifest's factors are not factors of a sweep") from None
+    plan = SweepPlan(record.scenario, tuple(record.overrides), factors, record.design, record.samples, record.runs,
+                     record.seed, record.block)  # fmt: skip
+    if record.scenario_sha256 != sha256(Path(plan.scenario)):
         raise OutputError(f"{path}: {plan.scenario} has changed since the sweep began; results would mix versions")
     points, specs = prepare(plan)
-    return folder, plan, points, specs, record["outcomes"]
+    if len(points) != record.points:
+        raise OutputError(f"{path}: its design now has {len(points)} points, not the {record.points} it began with")
+    folder.expected = plan.spans(len(points))
+    return folder, plan, points, specs, record.outcomes
 
 
 def dask_client(scheduler: str | None, local: int | None):
@@ -205,10 +227,10 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
     """Run what is missing, merge, write sweep.html and seal the folder, holding its lock throughout."""
     from sim.outputs.report import page
 
-    with folder.finishing({task_key(p, s): e - s for p, s, e in plan.tasks(len(specs))}):
+    with folder.finishing(plan.spans(len(specs))):
         execute_sweep(plan, specs, folder, workers, on_progress, client)
         summary = finalise_sweep(plan, specs, points, folder, outcomes)
-        write_text(folder.path / "sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
+        folder.write_text("sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
         folder.seal(rows=plan.runs * len(points))
     return summary
 
@@ -218,16 +240,16 @@ def figures(folder: ResultsFolder, outcomes: list[str]) -> list:
     a grid; the sensitivity indices."""
     from sim.outputs import plots
 
-    points = pd.read_parquet(folder.path / "points.parquet")
-    summary = pd.read_parquet(folder.path / "summary.parquet")
-    grid = folder.manifest().get("design") == "grid"
+    points = folder.read_table("points.parquet")
+    summary = folder.read_table("summary.parquet")
+    grid = folder.manifest().design == "grid"
     parameters = [c for c in points.columns if c != "point"]  # numbers, or text (mappings as JSON): one axis each
     out = [plots.outcome_against(points, summary, p, o, lines=grid) for o in outcomes for p in parameters]
     numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(points[p])]
     if grid and len(numeric) >= 2 and all(points[p].nunique() <= 50 for p in numeric[:2]):
         out += [plots.heatmap(points, summary, numeric[0], numeric[1], o) for o in outcomes]
-    if (folder.path / "sensitivity.parquet").exists():
-        indices = pd.read_parquet(folder.path / "sensitivity.parquet")
+    if folder.has("sensitivity.parquet"):
+        indices = folder.read_table("sensitivity.parquet")
         out += [plots.sensitivity_bars(indices, o) for o in outcomes]
     return out
 
@@ -242,9 +264,8 @@ def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[s
         values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in point.values()]
         table.add_row(str(index), *values, *(f"{summary.loc[index, o]:.4g}" for o in outcomes))
     console.print(table)
-    path = folder.path / "sensitivity.parquet"
-    if path.exists():
-        indices = pd.read_parquet(path)
+    if folder.has("sensitivity.parquet"):
+        indices = folder.read_table("sensitivity.parquet")
         ranked = Table(title="Sensitivity (95% interval half-width)", title_justify="left")
         for column in ("outcome", "parameter", "index", "value", "conf"):
             ranked.add_column(column, justify="right" if column in ("value", "conf") else "left")

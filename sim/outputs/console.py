@@ -1,14 +1,65 @@
-"""The run report on the terminal, from a summary (see ``sim.outputs.summary``)."""
+"""The terminal: a console that shows every string as the text it is, and the run report on it.
+
+Scenario strings (questions, labels, units), paths and messages reach the terminal, and none of them may
+act on it: rich markup (``[/]``, ``[bold]``), emoji codes (``:x:``) and control characters (an escape
+sequence, a bell, a bidirectional override) are shown as text. ``Terminal`` does this for everything it
+prints, whichever way a string reaches it (plain, in a table, in a ``Text``), by the rule of
+``sim.outputs.escape``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import warnings
+from collections.abc import Iterable
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
 from rich.table import Table
+from rich.text import Text
+
+from sim.outputs.escape import UNSAFE, visible
 
 
-def _pct(entry: dict[str, float]) -> tuple[str, str]:
+class Terminal(Console):
+    """A rich console for untrusted text: no markup, emoji codes or highlighting in any string, and no
+    character that acts on the terminal in anything it renders."""
+
+    def __init__(self, **options: Any):
+        super().__init__(markup=False, emoji=False, highlight=False, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """Every string as plain text (the markup, emoji and highlight options are ignored)."""
+        keep = {k: options[k] for k in ("style", "justify", "overflow") if options.get(k) is not None}
+        return Text(visible(text), **keep)
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        """Render as rich does, then make visible any unsafe character that came in another way (a
+        ``Text`` built from an unescaped string, say)."""
+        for segment in super().render(renderable, options):
+            if segment.control is None and UNSAFE.search(segment.text):
+                segment = Segment(visible(segment.text), segment.style)
+            yield segment
+
+
+def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None,
+                  line: str | None = None) -> None:  # fmt: skip
+    """A library's warning as one line on standard error (no source line, nothing that acts on the
+    terminal): what it says and where it came from."""
+    where = filename.rsplit("/site-packages/", 1)[-1]
+    text = f"warning: {visible(str(message))} ({category.__name__} in {visible(where)}:{lineno})\n"
+    with contextlib.suppress(OSError, ValueError):  # a closed or broken stream: a warning is not worth a crash
+        (file or sys.stderr).write(text)
+
+
+def install_warning_lines() -> None:
+    """Show every warning of this process as one line (``_warning_line``), each distinct one once."""
+    warnings.showwarning = _warning_line
+
+
+def percent(entry: dict[str, float]) -> tuple[str, str]:
     """Share and interval in percent, with more decimals where the interval is narrow near 0 or 1."""
     if entry["share"] is None or entry["share"] != entry["share"]:
         return "-", "-"
@@ -27,7 +78,7 @@ def render_influence(summary: dict[str, Any], console: Console) -> None:
     for column in ("outcome", "share", "95% interval", "runs"):
         status.add_column(column, justify="left" if column == "outcome" else "right")
     for name, entry in summary["status"].items():
-        status.add_row(name, *_pct(entry), f"{entry['count']:,}")
+        status.add_row(name, *percent(entry), f"{entry['count']:,}")
     rounds = summary["rounds"]
     status.add_row(
         "rounds (median, 10th-90th pct)", _num(rounds["median"]), f"{_num(rounds['p10'])} - {_num(rounds['p90'])}", ""
@@ -53,7 +104,7 @@ def render_influence(summary: dict[str, Any], console: Console) -> None:
 def render(summary: dict[str, Any], title: str, question: str, console: Console) -> None:
     """Print the question, then the outcome shares, walkouts, agreed terms, timing and indicators."""
     n = summary["runs"]
-    console.print(f"[bold]{title}[/]: {question}", highlight=False)
+    console.print(Text.assemble((visible(title), "bold"), ": ", visible(question)))
     if summary.get("kind") == "influence":
         render_influence(summary, console)
         return
@@ -61,9 +112,9 @@ def render(summary: dict[str, Any], title: str, question: str, console: Console)
     for column in ("outcome", "share", "95% interval", "runs"):
         status.add_column(column, justify="left" if column == "outcome" else "right")
     for name, entry in summary["status"].items():
-        status.add_row(name, *_pct(entry), f"{entry['count']:,}")
+        status.add_row(name, *percent(entry), f"{entry['count']:,}")
     for actor, entry in summary["walkout_by"].items():
-        status.add_row(f"  walkout by {actor}", *_pct(entry), f"{entry['count']:,}")
+        status.add_row(f"  walkout by {actor}", *percent(entry), f"{entry['count']:,}")
     console.print(status)
 
     terms = Table(title="Terms of agreements", title_justify="left")
@@ -89,5 +140,5 @@ def render(summary: dict[str, Any], title: str, question: str, console: Console)
         for column in ("indicator", "probability", "95% interval"):
             indicators.add_column(column, justify="left" if column == "indicator" else "right")
         for entry in summary["indicators"].values():
-            indicators.add_row(entry["label"], *_pct(entry))
+            indicators.add_row(entry["label"], *percent(entry))
         console.print(indicators)

@@ -1,6 +1,6 @@
 """Integrity of results folders: a checksum and size (and for tables the row count) of every results
-file in the manifest; ``verify`` checks them; a lock keeps a second process from writing into a folder
-that one is already writing.
+file in the manifest; ``verify`` checks them, the manifest itself, the run ids and that the folder holds
+no link; a lock keeps a second process from writing into a folder that one is already writing.
 
 A folder is sealed (status ``complete`` with its file records) in one atomic write of the manifest,
 after every results file is in place, so a folder either verifies or says it is unfinished.
@@ -10,88 +10,145 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.errors import FileError
+from sim.files import Folder, file_kind
+from sim.outputs.manifest import RESULT_FILES, RunManifest, SweepManifest, read_manifest
 from sim.outputs.store import OutputError
-
-RESULT_FILES = ("runs.parquet", "trace.parquet", "summary.json", "report.html", "points.parquet",
-                "summary.parquet", "sensitivity.parquet", "sweep.html")  # fmt: skip
+from sim.scenario.errors import ScenarioError
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(2**20), b""):
+def file_record(folder: Folder, name: str) -> dict[str, Any]:
+    """sha256, bytes and, for a Parquet table, rows, of a file of ``folder`` (never through a link)."""
+    with folder.open_binary(name) as handle:
+        digest, size = hashlib.sha256(), 0
+        for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
-
-
-def file_record(path: Path) -> dict[str, Any]:
-    """sha256, bytes and, for a Parquet table, rows."""
-    record: dict[str, Any] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
-    if path.suffix == ".parquet":
-        record["rows"] = pq.ParquetFile(path).metadata.num_rows
+            size += len(block)
+        record: dict[str, Any] = {"sha256": digest.hexdigest(), "bytes": size}
+        if name.endswith(".parquet"):
+            handle.seek(0)
+            record["rows"] = pq.ParquetFile(handle).metadata.num_rows
     return record
 
 
-def file_records(folder: Path) -> dict[str, dict[str, Any]]:
-    """The records of every results file the folder holds."""
-    return {name: file_record(folder / name) for name in RESULT_FILES if (folder / name).is_file()}
+def file_records(folder: Folder | Path, names: tuple[str, ...] = RESULT_FILES) -> dict[str, dict[str, Any]]:
+    """The records of the results files ``names`` the folder holds."""
+    handle = folder if isinstance(folder, Folder) else Folder.open(Path(folder).resolve())
+    return {name: file_record(handle, name) for name in names if handle.kind(name) == "file"}
 
 
-def verify(folder: Path) -> list[str]:
+@dataclass
+class Verification:
+    """What ``verify`` found: the problems (none: it verifies) and the manifest, if it could be read."""
+
+    problems: list[str] = field(default_factory=list)
+    manifest: RunManifest | SweepManifest | None = None
+
+
+def verify(path: Path) -> list[str]:
     """Every way the folder differs from what its manifest records; empty when it verifies."""
-    manifest_path = folder / "manifest.json"
-    if not folder.is_dir():
-        return [f"{folder}: no such folder"]
-    if not manifest_path.is_file():
-        return [f"{folder}: not a results folder (no manifest.json)"]
+    return check(path).problems
+
+
+def check(path: Path) -> Verification:
+    """Verify a results folder: its manifest (through its schema, the scenario too), that it is
+    complete, that it holds no link, every recorded file's checksum, size and rows, and that the runs
+    (and traced runs) are each there exactly once."""
+    if file_kind(path) in (None, "file", "other"):
+        return Verification([f"{path}: no such folder"])
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [f"{manifest_path}: unreadable ({exc.__class__.__name__})"]
-    if not isinstance(manifest, dict):
-        return [f"{manifest_path}: not a manifest"]
-    if manifest.get("status") != "complete":
-        return [f"{folder}: the {manifest.get('kind', 'run')} is {manifest.get('status', 'unfinished')}, not complete"]
-    recorded = manifest.get("files")
-    if not isinstance(recorded, dict) or "runs.parquet" not in recorded:
-        return [f"{folder}: its manifest records no file checksums (made before they were recorded?)"]
+        folder = Folder.open(Path(path).resolve())
+        manifest = read_manifest(folder)
+    except (FileError, OutputError) as exc:
+        return Verification([str(exc)])
+    found = Verification(manifest=manifest)
+    if manifest.status != "complete":
+        found.problems.append(f"{path}: the {manifest.kind} is {manifest.status}, not complete")
+        return found
+    found.problems += [f"{name}: a symbolic link; results folders hold none, and it is not followed"
+                       for name, kind in folder.walk() if kind == "link"]  # fmt: skip
+    found.problems += _file_problems(folder, manifest)
+    if not found.problems:
+        found.problems += _run_id_problems(folder, manifest)
+    if isinstance(manifest, RunManifest):
+        found.problems += _scenario_problems(manifest, path)
+    return found
+
+
+def _file_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> list[str]:
     problems = []
-    for name, expected in recorded.items():
-        path = folder / name
-        if not isinstance(expected, dict):
-            problems.append(f"{name}: the manifest's record of it is not a mapping")
-        elif name not in RESULT_FILES:
-            problems.append(f"{name}: not a results file name")
-        elif not path.is_file():
-            problems.append(f"{name}: missing")
-        else:
-            try:
-                found = file_record(path)
-            except Exception as exc:  # a damaged Parquet footer, for one
-                problems.append(f"{name}: unreadable ({exc.__class__.__name__})")
-                continue
-            for key in ("bytes", "sha256", "rows"):
-                if key in expected and found.get(key) != expected[key]:
-                    problems.append(f"{name}: {key} {found.get(key)} where the manifest records {expected[key]}")
-    runs = recorded["runs.parquet"].get("rows") if isinstance(recorded["runs.parquet"], dict) else None
-    if "rows" in manifest and runs is not None and runs != manifest["rows"]:
-        problems.append(f"runs.parquet: {runs} rows recorded where the manifest claims {manifest['rows']} runs")
+    for name, expected in (manifest.files or {}).items():
+        kind = folder.kind(name)
+        if kind != "file":
+            problems.append(f"{name}: {'missing' if kind is None else f'not a regular file ({kind})'}")
+            continue
+        try:
+            got = file_record(folder, name)
+        except (OSError, FileError, pa.ArrowException) as exc:  # a damaged Parquet footer, for one
+            problems.append(f"{name}: unreadable ({exc.__class__.__name__})")
+            continue
+        for key in ("bytes", "sha256", "rows"):
+            want = getattr(expected, key)
+            if want is not None and got.get(key) != want:
+                problems.append(f"{name}: {key} {got.get(key)} where the manifest records {want}")
+    runs = manifest.files["runs.parquet"].rows if manifest.files and "runs.parquet" in manifest.files else None
+    if runs is not None and runs != manifest.expected_rows():
+        problems.append(f"runs.parquet: {runs} rows where the manifest claims {manifest.expected_rows()} runs")
     return problems
 
 
-def require_verified(folder: Path) -> None:
-    """Refuse a folder that does not verify, naming what is wrong."""
-    problems = verify(folder)
-    if problems:
+def _run_id_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> list[str]:
+    """runs.parquet holds every run once, in order (for a sweep: every point's runs); trace.parquet
+    holds exactly the traced runs."""
+    columns = ["point", "run"] if isinstance(manifest, SweepManifest) else ["run"]
+    with folder.open_binary("runs.parquet") as handle:
+        table = pq.read_table(handle, columns=columns)
+    runs = table.column("run").to_numpy()
+    if isinstance(manifest, SweepManifest):
+        points = table.column("point").to_numpy()
+        want_points = np.repeat(np.arange(manifest.points), manifest.runs)
+        want_runs = np.tile(np.arange(manifest.runs), manifest.points)
+        if not (np.array_equal(points, want_points) and np.array_equal(runs, want_runs)):
+            return ["runs.parquet: its (point, run) ids are not each point's runs 0 to runs - 1, once each"]
+        return []
+    if not np.array_equal(runs, np.arange(manifest.runs)):
+        return [f"runs.parquet: its run ids are not 0 to {manifest.runs - 1}, each once and in order"]
+    if folder.kind("trace.parquet") == "file":
+        with folder.open_binary("trace.parquet") as handle:
+            traced = np.unique(pq.read_table(handle, columns=["run"]).column("run").to_numpy())
+        want = np.concatenate([np.arange(a, b) for a, b in manifest.trace_runs] or [np.zeros(0, dtype=np.int64)])
+        if not np.array_equal(traced, want):
+            return ["trace.parquet: its runs are not the traced runs the manifest records"]
+    return []
+
+
+def _scenario_problems(manifest: RunManifest, path: Path) -> list[str]:
+    from sim.scenario.load import validate_resolved
+
+    try:
+        validate_resolved(manifest.scenario, str(Path(path) / "manifest.json"))
+    except ScenarioError as exc:
+        return [str(p) for p in exc.problems[:5]]
+    return []
+
+
+def require_verified(path: Path) -> RunManifest | SweepManifest:
+    """Refuse a folder that does not verify, naming what is wrong; return its manifest."""
+    found = check(path)
+    if found.problems or found.manifest is None:
+        problems = found.problems
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise OutputError(f"{folder}: fails verification: {shown} (basing verify {folder})")
+        raise OutputError(f"{path}: fails verification: {shown} (basing verify {path})")
+    return found.manifest
 
 
 class FolderLock:
@@ -99,33 +156,30 @@ class FolderLock:
     process asking for it is refused at once (the lock dies with its holder, so a killed run never
     leaves a folder locked). The hidden ``.lock`` file stays: deleting it would let two processes lock
     two different files. Whoever takes the lock must look at the folder again, as another process may
-    have finished it meanwhile."""
+    have finished it meanwhile. A link or a pipe in the lock's place is refused."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Folder):
         self.folder = folder
-        self.path = folder / ".lock"
-        self.handle: Any = None
+        self.fd: int | None = None
 
     def __enter__(self) -> FolderLock:
         try:
-            self.handle = open(self.path, "a+")
-        except OSError as exc:
-            raise OutputError(f"{self.folder}: cannot write here: {exc.strerror or exc}") from None
+            self.fd = self.folder.open_lock(".lock")
+        except FileError as exc:
+            raise OutputError(str(exc)) from None
         try:
-            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            self.handle.seek(0)
-            holder = self.handle.read().strip() or "another process"
-            self.handle.close()
-            raise OutputError(f"{self.folder}: another basing process ({holder}) is writing to this folder; "
+            holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(self.fd)
+            raise OutputError(f"{self.folder.path}: another basing process ({holder}) is writing to this folder; "
                               "wait for it to finish") from None  # fmt: skip
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"pid {os.getpid()}")
-        self.handle.flush()
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

@@ -7,7 +7,6 @@ before it reaches a figure, because plotly renders a subset of HTML in titles, l
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping
 
 import pandas as pd
@@ -15,13 +14,10 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
+from sim.outputs.escape import esc
+
 PALETTE = qualitative.Plotly
 TEMPLATE = "plotly_white"
-
-
-def esc(text: object) -> str:
-    """A user-supplied string, safe inside plotly text (markup shows as text, never runs)."""
-    return html.escape(str(text), quote=True)
 
 
 def _colour(index: int) -> str:

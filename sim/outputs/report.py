@@ -5,13 +5,13 @@ their inputs (figure ids are numbered, no clock), so the same run gives the same
 
 from __future__ import annotations
 
-import html
 import json
 from typing import Any
 
 import plotly.graph_objects as go
 
-from sim.outputs.console import _pct as percent  # the terminal's wording: more decimals near 0 and 1
+from sim.outputs.console import percent  # the terminal's wording: more decimals near 0 and 1
+from sim.outputs.escape import esc
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; padding: 0 1em; }
@@ -24,10 +24,6 @@ blockquote { margin: 0.2em 0; color: #444; font-style: italic; }
 code, pre { font-size: 0.9em; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 """
-
-
-def esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 def table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> str:

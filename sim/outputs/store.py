@@ -1,13 +1,13 @@
-"""The results folder: add-only, every file written under a temporary name and then renamed.
+"""What results are written as, and the record of what made them.
 
-A folder holds ``runs.parquet`` (one row per run), ``summary.json``, ``manifest.json`` (what was run,
-with which versions, from which commit) and, on request, ``trace.parquet``. An existing folder is
-never written into, so a result, once made, stays as it was.
+Tables are Parquet (zstd, no pandas index), summaries and manifests JSON with their keys in order.
+Files themselves are written by ``sim.files`` (new, atomic, never through a link); this module gives
+the writers, the manifest's provenance fields (versions, git commit, the scenario files' hashes) and
+the new folder a run writes into (``sim.outputs.folder``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -23,9 +23,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.errors import InputError
+from sim.files import Folder, Writer, read_bounded, text_writer, write_new
+from sim.scenario.limits import MAX_FILE_BYTES
 
-class OutputError(Exception):
-    """A results folder cannot be created or written; the CLI exits with code 2."""
+
+class OutputError(InputError):
+    """A results folder cannot be created, read or written as asked; the CLI exits with code 2."""
 
 
 def utc_stamp() -> str:
@@ -34,76 +38,56 @@ def utc_stamp() -> str:
 
 
 def check_new_folder(out: Path | None) -> None:
-    """Fail early if ``out`` is given and exists, or its parent cannot hold a new folder."""
+    """Fail early if ``out`` is given and exists (as anything, a link included), or its parent cannot
+    hold a new folder."""
     if out is None:
         return
-    if out.exists():
+    if out.exists() or out.is_symlink():
         raise OutputError(f"{out}: already exists; results are never overwritten (choose another --out)")
     parent = next((p for p in out.absolute().parents if p.exists()), None)
     if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
         raise OutputError(f"{out}: cannot create a folder there")
 
 
-def create_results_dir(out: Path | None, name: str, base: Path = Path("results")) -> Path:
-    """Make a new, empty results folder: ``out`` if given (it must not exist), else
+def create_results_dir(out: Path | None, name: str, base: Path = Path("results")) -> Folder:
+    """A new, empty results folder: ``out`` if given (it must not exist), else
     ``base/<name>-<UTC timestamp>`` with a numeric suffix if that name is taken."""
     if out is not None:
-        if out.exists():
-            raise OutputError(f"{out}: already exists; results are never overwritten (choose another --out)")
-        candidates = [out]
-    else:
-        stem = base / f"{name}-{utc_stamp()}"
-        candidates = [stem, *(stem.with_name(f"{stem.name}-{k}") for k in range(2, 100))]
-    for folder in candidates:
-        try:
-            folder.mkdir(parents=True, exist_ok=False)
-            return folder
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise OutputError(f"{folder}: cannot create results folder: {exc.strerror or exc}") from None
-    raise OutputError(f"{candidates[-1]}: too many results folders with this name")
+        return Folder.make(out)
+    stem = base / f"{name}-{utc_stamp()}"
+    for folder in [stem, *(stem.with_name(f"{stem.name}-{k}") for k in range(2, 100))]:
+        if not (folder.exists() or folder.is_symlink()):
+            return Folder.make(folder)
+    raise OutputError(f"{stem}: too many results folders with this name")
 
 
-def _atomic(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # on a read-only or full disk even this may fail
-            temporary.unlink(missing_ok=True)
-        raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-def write_table(table: pd.DataFrame, path: Path) -> None:
-    """Write a table as Parquet, atomically, without the pandas index."""
+def table_writer(table: pd.DataFrame) -> Writer:
+    """A writer of ``table`` as Parquet, without the pandas index."""
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    _atomic(path, lambda tmp: pq.write_table(arrow, tmp, compression="zstd"))
+    return lambda handle: pq.write_table(arrow, handle, compression="zstd")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-ready copy: NaN and infinities become null, dates become ISO strings."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically."""
-    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def json_writer(data: Any) -> Writer:
+    """A writer of JSON (keys in their order, which is meaningful: actor order; 2-space indent)."""
+    return text_writer(json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")
 
 
-def write_json(data: Any, path: Path) -> None:
-    """Write JSON (keys in their order, 2-space indent), atomically."""
-    text = json.dumps(_plain(data), indent=2, ensure_ascii=False) + "\n"  # key order is meaningful (actor order)
-    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+def write_new_text(path: Path, text: str) -> None:
+    """A new text file (a page, a scenario) outside any results folder; an existing one is refused."""
+    write_new(path, text_writer(text))
 
 
 def git_commit(folder: Path) -> dict[str, Any] | None:
@@ -142,7 +126,8 @@ def versions() -> dict[str, str]:
 
 
 def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    """The SHA-256 of a scenario or sweep file (read through the bounded reader)."""
+    return hashlib.sha256(read_bounded(path, MAX_FILE_BYTES)).hexdigest()
 
 
 def manifest(
@@ -158,6 +143,7 @@ def manifest(
     """What a result was made from: the resolved scenario, its files and their hashes, the seed,
     the number of runs, package versions and the git commit of the code."""
     return {
+        "kind": "run",
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command,
         "scenario": scenario,

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import difflib
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+from sim.scenario.limits import MAX_MAGNITUDE
+
+#: A finite number within +-MAX_MAGNITUDE: every real number of a scenario is one.
+Real = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 
 
 class Strict(BaseModel):

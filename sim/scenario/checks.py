@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sim.scenario.distributions import is_random
+from sim.scenario.limits import MAX_WEIGHT
 from sim.scenario.paths import Index
 
 if TYPE_CHECKING:
@@ -13,12 +15,12 @@ if TYPE_CHECKING:
 
 #: Actor fields an event may change, with their admissible bounds (None: the issue's range).
 EFFECT_FIELDS: dict[str, tuple[float, float] | None] = {
-    "capability": (0.0, 1e12),  # finite caps: repeated multiplications must not overflow
+    "capability": (0.0, MAX_WEIGHT),  # finite caps: repeated multiplications must not overflow
     "patience": (0.0, 1.0),
     "risk": (-1.0, 1.0),
     "outside_option.value": (0.0, 1.0),
     "ideal": None,
-    "salience": (0.0, 1e12),
+    "salience": (0.0, MAX_WEIGHT),
 }
 
 
@@ -125,14 +127,52 @@ def check_references(loaded: LoadedScenario) -> list[Problem]:
                 problems.append(
                     loaded.locate(path[:-1] + ("value",), f"{effect.value} lies outside [{bounds[0]}, {bounds[1]}]")
                 )
+    problems += _date_problems(loaded)
+    problems += _outcome_problems(loaded)
+    return problems
+
+
+def _date_problems(loaded: LoadedScenario) -> list[Problem]:
+    """Every round's date, up to the horizon, must be a date a calendar can hold."""
+    spec = loaded.spec
+    span = spec.protocol.horizon * spec.protocol.round_days
+    if span <= (date.max - spec.start_date).days:
+        return []
+    message = (f"{spec.protocol.horizon} rounds of {spec.protocol.round_days:g} days from {spec.start_date} run past "
+               f"{date.max}, the last date there is")  # fmt: skip
+    return [loaded.locate(("start_date",), message)]
+
+
+def _outcome_problems(loaded: LoadedScenario) -> list[Problem]:
+    """Indicators must name results they can hold and conditions that can all hold at once."""
+    spec = loaded.spec
+    parties = spec.parties()
+    problems: list[Problem] = []
     reserved = {"run", "status", "walkout_actor", "round"}
     for outcome_name, outcome in spec.outcomes.items():
+        where = ("outcomes", outcome_name)
         if outcome_name in reserved or outcome_name.startswith(("term_", "utility_", "forecast_", "win_")):
-            problems.append(loaded.locate(("outcomes", outcome_name), "name taken by a results column; choose another"))
-        for issue_name in outcome.terms:
-            if issue_name not in spec.issues:
-                problems.append(loaded.locate(("outcomes", outcome_name, "terms", issue_name), "unknown issue"))
+            problems.append(loaded.locate(where, "name taken by a results column; choose another"))
+        for issue_name, bounds in outcome.terms.items():
+            issue = spec.issues.get(issue_name)
+            if issue is None:
+                problems.append(loaded.locate((*where, "terms", issue_name), "unknown issue"))
+                continue
+            low, high = issue.range
+            if (bounds.min is not None and bounds.min > high) or (bounds.max is not None and bounds.max < low):
+                message = f"these bounds miss the issue's range [{low}, {high}]: no term could ever count"
+                problems.append(loaded.locate((*where, "terms", issue_name), message))
         for actor in outcome.walkout_by or []:
             if actor not in parties:
-                problems.append(loaded.locate(("outcomes", outcome_name, "walkout_by"), f"'{actor}' is not a party"))
+                problems.append(loaded.locate((*where, "walkout_by"), f"'{actor}' is not a party"))
+        status = set(outcome.status) if outcome.status is not None else None
+        if status is not None and outcome.terms and "agreement" not in status:
+            message = "terms hold only for agreements, but status leaves agreement out: never true"
+            problems.append(loaded.locate((*where, "status"), message))
+        if status is not None and outcome.walkout_by and "walkout" not in status:
+            message = "walkout_by needs a walkout, but status leaves walkout out: never true"
+            problems.append(loaded.locate((*where, "status"), message))
+        if outcome.terms and outcome.walkout_by:
+            message = "terms hold only for agreements and walkout_by only for walkouts: never true together"
+            problems.append(loaded.locate(where, message))
     return problems

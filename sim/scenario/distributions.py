@@ -14,7 +14,8 @@ import numpy as np
 from pydantic import AfterValidator, Field, model_validator
 from scipy import special
 
-from sim.scenario.base import Strict
+from sim.scenario.base import Real, Strict
+from sim.scenario.limits import BETA_SHAPE, MAX_MAGNITUDE
 
 
 class _Dist(Strict):
@@ -35,10 +36,10 @@ class Normal(_Dist):
     """Normal distribution, truncated exactly (not clipped) to [low, high] when bounds are given."""
 
     dist: Literal["normal"]
-    mean_: float = Field(alias="mean", description="Mean before truncation.")
-    sd: float = Field(gt=0, description="Standard deviation before truncation; > 0.")
-    low: float | None = Field(None, description="Lower truncation bound (optional).")
-    high: float | None = Field(None, description="Upper truncation bound (optional).")
+    mean_: Real = Field(alias="mean", description="Mean before truncation.")
+    sd: Real = Field(gt=0, description="Standard deviation before truncation; > 0.")
+    low: Real | None = Field(None, description="Lower truncation bound (optional).")
+    high: Real | None = Field(None, description="Upper truncation bound (optional).")
 
     @model_validator(mode="after")
     def _bounds(self) -> Normal:
@@ -87,8 +88,8 @@ class Uniform(_Interval):
     """Uniform distribution on [low, high]."""
 
     dist: Literal["uniform"]
-    low: float = Field(description="Lower bound.")
-    high: float = Field(description="Upper bound; above low.")
+    low: Real = Field(description="Lower bound.")
+    high: Real = Field(description="Upper bound; above low.")
 
     def mean(self) -> float:
         return 0.5 * (self.low + self.high)
@@ -101,9 +102,9 @@ class Triangular(_Interval):
     """Triangular distribution on [low, high] with its peak at mode."""
 
     dist: Literal["triangular"]
-    low: float = Field(description="Lower bound.")
-    mode: float = Field(description="Most likely value, within [low, high].")
-    high: float = Field(description="Upper bound; above low.")
+    low: Real = Field(description="Lower bound.")
+    mode: Real = Field(description="Most likely value, within [low, high].")
+    high: Real = Field(description="Upper bound; above low.")
 
     @model_validator(mode="after")
     def _mode_inside(self) -> Triangular:
@@ -126,10 +127,10 @@ class Beta(_Interval):
     """Beta(a, b) distribution rescaled from [0, 1] to [low, high]."""
 
     dist: Literal["beta"]
-    a: float = Field(gt=0, description="First shape parameter; > 0.")
-    b: float = Field(gt=0, description="Second shape parameter; > 0.")
-    low: float = Field(0.0, description="Value of the unit interval's 0.")
-    high: float = Field(1.0, description="Value of the unit interval's 1; above low.")
+    a: float = Field(ge=BETA_SHAPE[0], le=BETA_SHAPE[1], description="First shape parameter, 0.01-100.")
+    b: float = Field(ge=BETA_SHAPE[0], le=BETA_SHAPE[1], description="Second shape parameter, 0.01-100.")
+    low: Real = Field(0.0, description="Value of the unit interval's 0.")
+    high: Real = Field(1.0, description="Value of the unit interval's 1; above low.")
 
     def mean(self) -> float:
         return self.low + (self.high - self.low) * self.a / (self.a + self.b)
@@ -158,8 +159,9 @@ def _check_support(lo: float, hi: float):
     return AfterValidator(check)
 
 
-def Param(lo: float = -np.inf, hi: float = np.inf):  # noqa: N802 - reads as a type in field declarations
-    """A field that holds a number in [lo, hi] or a distribution whose support lies in [lo, hi]."""
+def Param(lo: float = -MAX_MAGNITUDE, hi: float = MAX_MAGNITUDE):  # noqa: N802 - reads as a type in declarations
+    """A field that holds a number in [lo, hi] or a distribution whose support lies in [lo, hi] (by
+    default the bounds of every number in a scenario, +-MAX_MAGNITUDE)."""
     return Annotated[Union[float, Dist], _check_support(lo, hi)]
 
 

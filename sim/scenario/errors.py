@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.errors import InputError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -19,7 +21,7 @@ class Problem:
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(InputError):
     """Raised for any bad scenario input; the CLI prints it and exits with code 2."""
 
     def __init__(self, problems: list[Problem]):

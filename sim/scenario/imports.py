@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import FileError
+from sim.files import read_bounded
 from sim.scenario.errors import Problem, ScenarioError
+from sim.scenario.limits import MAX_FILE_BYTES
 
 
 @dataclass
@@ -43,11 +46,9 @@ def _rows(path: Path) -> list[tuple[int, list[str]]]:
     """Non-empty CSV rows with the line each starts on, fields stripped and trailing empty fields dropped.
     UTF-8 (with or without a byte-order mark), else Latin-1; quoted fields may hold commas and newlines."""
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError([Problem(str(path), None, "", "file not found")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(str(path), None, "", f"cannot read file: {exc}")]) from None
+        raw = read_bounded(path, MAX_FILE_BYTES)
+    except FileError as exc:
+        raise ScenarioError([Problem(str(path), None, "", exc.reason)]) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

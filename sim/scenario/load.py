@@ -7,23 +7,31 @@ bad cross-reference, a missing quote) is reported as ``file:line: dotted.path: m
 
 from __future__ import annotations
 
-import copy
 import difflib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from sim.files import file_kind
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.limits import MAX_FILE_BYTES, MAX_YAML_NODES
+from sim.scenario.limits import MAX_EXTENDS, MAX_MAGNITUDE
 from sim.scenario.paths import Index, dotted
+from sim.scenario.reader import Key, Origins, parse, read_yaml, reads_as_number, shown
 from sim.scenario.schema import Scenario
 
-Key = tuple[Any, ...]
-Origins = dict[Key, tuple[str, int]]
+__all__ = [
+    "LoadedScenario",
+    "apply_set",
+    "load_scenario",
+    "locate",
+    "merge",
+    "problems_from",
+    "read_yaml",
+    "shown",
+    "validate_resolved",
+]
 
 
 @dataclass
@@ -53,138 +61,6 @@ def locate(origins: Origins, path: Key, message: str, default_file: str) -> Prob
             file, line = origins[path[:cut]]
             return Problem(file, line or None, dotted(path), message)
     return Problem(default_file, None, dotted(path), message)
-
-
-def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problems: list[Problem]) -> None:
-    origins[path] = (file, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`: its keys belong to this mapping
-                merged = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for mapping in merged:
-                    if isinstance(mapping, yaml.MappingNode):
-                        _walk_nodes(mapping, path, file, origins, [])
-                continue
-            key = key_node.value if key_node.tag == "tag:yaml.org,2002:str" else _construct(key_node)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                problems.append(
-                    Problem(file, line, dotted(path + (key,)), f"duplicate key (first at line {seen[key]})")
-                )
-            seen[key] = line
-            _walk_nodes(value_node, path + (key,), file, origins, problems)
-            origins[path + (key,)] = (file, line)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _walk_nodes(item, path + (Index(index),), file, origins, problems)
-
-
-def _construct(node: yaml.Node) -> Any:
-    """The value of a node (a mapping key that is not text: a number, null, a date...)."""
-    return yaml.SafeLoader("").construct_object(node, deep=True)
-
-
-def shown(path: Path) -> str:
-    """A path as the user would write it: relative to the working folder when inside it."""
-    relative = os.path.relpath(path)
-    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
-
-
-_PARSED: dict[tuple, tuple[dict[str, Any], Origins]] = {}  # (path, size, mtime) -> parse, for sweeps
-
-
-def read_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
-    """Parse one YAML file into a mapping and the line of every value in it. A file read before and not
-    changed since is not parsed again (a sweep loads its scenario once per point); callers get copies."""
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        key = None
-    if key is not None and key in _PARSED:
-        data, origins = _PARSED[key]
-        return copy.deepcopy(data), dict(origins)
-    data, origins = _parse_yaml(path)
-    if key is not None:
-        _PARSED[key] = (copy.deepcopy(data), dict(origins))
-    return data, origins
-
-
-def _parse_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
-    file = shown(path)
-    text = _read_text(path, file)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        _check_expanded_size(node, file)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        tab = "\\t" in str(exc.problem) or "\t" in str(exc.problem)
-        hint = " (YAML indents with spaces, never tabs)" if tab else ""
-        raise ScenarioError([Problem(file, line, "", f"invalid YAML: {exc.problem or exc}{hint}")]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(file, None, "", f"invalid YAML: {exc}")]) from None
-    except RecursionError:
-        raise ScenarioError([Problem(file, None, "", "invalid YAML: nested too deeply")]) from None
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise ScenarioError([Problem(file, 1, "", f"a scenario must be a YAML mapping, but this file is {kind}")])
-    origins: Origins = {}
-    problems: list[Problem] = []
-    _walk_nodes(node, (), file, origins, problems)
-    if problems:
-        raise ScenarioError(problems)
-    return data, origins
-
-
-def _read_text(path: Path, file: str) -> str:
-    """A file's text: UTF-8 (a leading byte-order mark is allowed), at most MAX_FILE_BYTES."""
-    try:
-        if path.exists() and not path.is_dir() and not path.is_file():
-            raise ScenarioError([Problem(file, None, "", "not a regular file (a device or a pipe?)")])
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise ScenarioError([Problem(file, None, "", f"file is larger than the limit of {MAX_FILE_BYTES:,} "
-                                                         "bytes (see Limits in the README)")])  # fmt: skip
-    except FileNotFoundError:
-        raise ScenarioError([Problem(file, None, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem(file, None, "", "is a folder, not a file")]) from None
-    except OSError as exc:
-        raise ScenarioError([Problem(file, None, "", f"cannot read file: {exc.strerror or exc}")]) from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        message = f"not UTF-8 text: byte 0x{raw[exc.start]:02x} cannot be decoded (save the file as UTF-8)"
-        raise ScenarioError([Problem(file, line, "", message)]) from None
-
-
-def _check_expanded_size(root: yaml.Node | None, file: str) -> None:
-    """Refuse a document whose anchors and aliases expand to more than MAX_YAML_NODES values (an
-    "alias bomb" of a few lines can stand for billions), counting each shared node once per use
-    without expanding anything."""
-    sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node, depth: int) -> int:
-        if id(node) in sizes:
-            return sizes[id(node)]
-        if depth > 200:
-            raise ScenarioError([Problem(file, node.start_mark.line + 1, "", "invalid YAML: nested too deeply")])
-        total = 1
-        if isinstance(node, yaml.MappingNode):
-            total += sum(size(k, depth + 1) + size(v, depth + 1) for k, v in node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            total += sum(size(item, depth + 1) for item in node.value)
-        sizes[id(node)] = min(total, MAX_YAML_NODES + 1)
-        return sizes[id(node)]
-
-    if root is not None and size(root, 0) > MAX_YAML_NODES:
-        raise ScenarioError([Problem(file, None, "", f"anchors and aliases expand to more than {MAX_YAML_NODES:,} "
-                                                     "values; refused (see Limits in the README)")])  # fmt: skip
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -222,31 +98,54 @@ def _merge_origins(base_data: dict, base: Origins, override: Origins, data: dict
     return merged
 
 
-def _read_chain(path: Path, stack: list[Path]) -> tuple[dict[str, Any], Origins, list[Path]]:
-    path = path.resolve()
-    data, origins = read_yaml(path)
+def _extended(path: Path, top: Path, chain: list[Path], data: dict, origins: Origins) -> Path | None:
+    """The file ``path`` extends (checked: a path inside the top file's folder, a regular file, no
+    cycle, within the limit on chain length), or None."""
     parent = data.pop("extends", None)
     if parent is None:
-        return data, origins, [path]
+        return None
     where = ("extends",)
+
+    def refuse(message: str) -> ScenarioError:
+        return ScenarioError([locate(origins, where, message, shown(path))])
+
     if not isinstance(parent, str):
-        raise ScenarioError([locate(origins, where, "extends must be a file name", shown(path))])
+        raise refuse("extends must be a file name")
     if "://" in parent or parent.startswith(("http:", "https:", "ftp:", "file:")):
-        message = f"extends takes a file path, not an address: {parent}"
-        raise ScenarioError([locate(origins, where, message, shown(path))])
-    parent_path = (path.parent / parent).resolve()
-    top = stack[0] if stack else path
+        raise refuse(f"extends takes a file path, not an address: {parent}")
+    try:
+        parent_path = (path.parent / parent).resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise refuse(f"extends names no usable path: {parent!r}") from None
     if not parent_path.is_relative_to(top.parent):
-        message = f"extended file {parent} lies outside the folder of {top.name}; refused"
-        raise ScenarioError([locate(origins, where, message, shown(path))])
-    if not parent_path.is_file():
-        what = "is a folder" if parent_path.is_dir() else "not found"
-        raise ScenarioError([locate(origins, where, f"extended file {what}: {shown(parent_path)}", shown(path))])
-    if parent_path in [*stack, path]:
-        cycle = " -> ".join(p.name for p in [*stack, path, parent_path])
-        raise ScenarioError([locate(origins, where, f"extends cycle: {cycle}", shown(path))])
-    base, base_origins, files = _read_chain(parent_path, [*stack, path])
-    return merge(base, data), _merge_origins(base, base_origins, origins, data), [*files, path]
+        raise refuse(f"extended file {parent} lies outside the folder of {top.name}; refused")
+    kind = file_kind(parent_path)
+    if kind != "file":
+        what = {None: "not found", "folder": "is a folder"}.get(kind, "is not a regular file (a device or a pipe?)")
+        raise refuse(f"extended file {what}: {shown(parent_path)}")
+    if parent_path in chain:
+        raise refuse("extends cycle: " + " -> ".join(p.name for p in [*chain, parent_path]))
+    if len(chain) >= MAX_EXTENDS:
+        raise refuse(f"extends chain longer than the limit of {MAX_EXTENDS} files (see Limits in the README)")
+    return parent_path
+
+
+def _read_chain(path: Path) -> tuple[dict[str, Any], Origins, list[Path]]:
+    """A scenario file and every file it extends, merged (the extending file wins); the files in
+    order from the base to the file itself."""
+    top = path.resolve()
+    layers: list[tuple[dict[str, Any], Origins]] = []
+    chain: list[Path] = []
+    current: Path | None = top
+    while current is not None:
+        data, origins = read_yaml(path if current == top else current)  # the top file named as the user did
+        chain.append(current)
+        layers.append((data, origins))
+        current = _extended(current, top, chain, data, origins)
+    data, origins = layers[-1]
+    for layer, layer_origins in reversed(layers[:-1]):
+        data, origins = merge(data, layer), _merge_origins(data, origins, layer_origins, layer)
+    return data, origins, chain[::-1]
 
 
 def _key_in(node: dict, key: str) -> Any:
@@ -254,8 +153,8 @@ def _key_in(node: dict, key: str) -> Any:
     if key in node:
         return key
     try:
-        number = yaml.safe_load(key)
-    except yaml.YAMLError:
+        number = parse(key, "--set")
+    except ScenarioError:
         return None
     return number if isinstance(number, (int, float)) and number in node else None
 
@@ -286,13 +185,10 @@ def apply_set(data: dict, origins: Origins, assignment: str) -> None:
         if not last:
             node = node[key]
     try:
-        _check_expanded_size(yaml.compose(raw_value, Loader=yaml.SafeLoader), "--set")
-        value = yaml.safe_load(raw_value)
-    except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        value = parse(raw_value, "--set")
+    except ScenarioError as exc:
+        reason = exc.problems[0].message.removeprefix("invalid YAML: ")
         raise ScenarioError([Problem("--set", None, raw_path, f"invalid value: {reason}")]) from None
-    except RecursionError:
-        raise ScenarioError([Problem("--set", None, raw_path, "invalid value: nested too deeply")]) from None
     node[keys[-1]] = value
     path = tuple(keys)
     for old in [k for k in origins if k[: len(path)] == path]:
@@ -317,7 +213,8 @@ def _data_path(loc: tuple, data: dict, missing: bool) -> tuple[Key, Any]:
     return tuple(path), node
 
 
-def _problems_from(exc: ValidationError, data: dict, origins: Origins, file: str) -> list[Problem]:
+def problems_from(exc: ValidationError, data: dict, origins: Origins, file: str) -> list[Problem]:
+    """A pydantic error as located problems, one per dotted path, in words a scenario's author reads."""
     errors = [(error, *_data_path(error["loc"], data, error["type"] == "missing")) for error in exc.errors()]
     problems: dict[str, Problem] = {}
     for error, key, node in errors:
@@ -330,6 +227,13 @@ def _problems_from(exc: ValidationError, data: dict, origins: Origins, file: str
             key = key + (error["ctx"]["key"],)
         if error["type"] == "missing":
             message = "required field is missing"
+        if error["type"] == "float_type" and isinstance(node, str) and reads_as_number(node):
+            message += f" (YAML reads {node} as text; write it with a decimal point and a signed exponent, e.g. 1.0e+5)"
+        if error["type"] in ("less_than_equal", "greater_than_equal") and error["ctx"].get("le", error["ctx"].get(
+                "ge")) in (MAX_MAGNITUDE, -MAX_MAGNITUDE):  # fmt: skip
+            message += " (every number in a scenario lies within +-1e15; see Limits in the README)"
+        if error["type"] == "string_type" and isinstance(node, bool):
+            message += " (YAML reads an unquoted yes, no, on, off, true or false as true or false: quote it)"
         if error["type"] == "string_pattern_mismatch" and key and key[-1] == error["input"]:
             message = "names are lower_snake_case: a small letter, then small letters, digits or _"
         if error["type"] == "too_long" and isinstance(node, dict):
@@ -346,13 +250,13 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     from sim.scenario.provenance import check_provenance
 
     path = Path(path)
-    data, origins, files = _read_chain(path, [])
+    data, origins, files = _read_chain(path)
     for assignment in overrides or []:
         apply_set(data, origins, assignment)
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from(exc, data, origins, shown(path))) from None
+        raise ScenarioError(problems_from(exc, data, origins, shown(path))) from None
     loaded = LoadedScenario(spec=spec, path=path.resolve(), resolved=data, origins=origins, files=files)
     problems = check_references(loaded)
     if problems:
@@ -361,3 +265,24 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     if problems:
         raise ScenarioError(problems)
     return loaded
+
+
+def validate_resolved(data: Any, where: str) -> Scenario:
+    """A scenario as a manifest holds it (resolved: extends and overrides applied), through the schema
+    and the cross checks again (not provenance: its seed text lies elsewhere). Problems name ``where``
+    and the dotted path under ``scenario``."""
+    from sim.scenario.checks import check_references
+
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(where, None, "scenario", "not a mapping")])
+    try:
+        spec = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from(exc, data, {}, where)
+    else:
+        loaded = LoadedScenario(spec=spec, path=Path(where), resolved=data, origins={}, files=[])
+        problems = check_references(loaded)
+        if not problems:
+            return spec
+    raise ScenarioError([Problem(p.file, None, f"scenario.{p.path}" if p.path else "scenario", p.message)
+                         for p in problems])  # fmt: skip

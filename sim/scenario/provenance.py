@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.errors import FileError
+from sim.files import read_bounded
 from sim.scenario.base import Strict
+from sim.scenario.limits import MAX_FILE_BYTES, MIN_CITE_CHARACTERS, MIN_QUOTE_WORDS
 from sim.scenario.paths import Index
 from sim.scenario.schema import Sourced
 
@@ -44,19 +47,36 @@ def _as_list(value: str | list[str] | None) -> list[str]:
 
 @functools.lru_cache(maxsize=64)
 def _normalised_text(file: Path, size: int, modified: int) -> str:
-    """A source file's normalised text, read once per version of the file."""
-    return normalise(file.read_text(encoding="utf-8"))
+    """A source file's normalised text (a regular UTF-8 file of at most MAX_FILE_BYTES), read once per
+    version of the file."""
+    raw = read_bounded(file, MAX_FILE_BYTES)
+    try:
+        return normalise(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise FileError(file, f"not UTF-8 text (line {line}); save it as UTF-8") from None
 
 
 def _read(loaded: LoadedScenario, key: str, value: str, path: tuple) -> tuple[str | None, Problem | None]:
-    file = loaded.resolve_relative(key, value)
     try:
+        file = loaded.resolve_relative(key, value)
         stat = file.stat()
         return _normalised_text(file, stat.st_size, stat.st_mtime_ns), None
     except FileNotFoundError:
-        return None, loaded.locate(path, f"file not found: {file}")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, loaded.locate(path, f"cannot read {file}: {exc}")
+        return None, loaded.locate(path, f"file not found: {value}")
+    except FileError as exc:
+        return None, loaded.locate(path, f"{value}: {exc.reason}")
+    except (OSError, ValueError, RuntimeError) as exc:
+        return None, loaded.locate(path, f"cannot use the path {value!r}: {exc}")
+
+
+def _weak(kind: str, text: str) -> str | None:
+    """Why a quote or cite supports nothing (empty, or too short to pin down a passage), or None."""
+    if kind == "source" and len(normalise(text).split()) < MIN_QUOTE_WORDS:
+        return f"a quote of fewer than {MIN_QUOTE_WORDS} words supports nothing: quote the passage"
+    if kind == "cite" and len(normalise(text)) < MIN_CITE_CHARACTERS:
+        return f"a cite shorter than {MIN_CITE_CHARACTERS} characters names no source: give its address"
+    return None
 
 
 def check_provenance(loaded: LoadedScenario) -> list[Problem]:
@@ -75,11 +95,13 @@ def check_provenance(loaded: LoadedScenario) -> list[Problem]:
             references.append(text)
     for path, entry in sourced_entries(spec):
         for index, quote in enumerate(_as_list(entry.source)):
-            if normalise(quote) not in seed_text:
-                where = path + ("source",) + ((Index(index),) if isinstance(entry.source, list) else ())
-                problems.append(loaded.locate(where, f'quote not found in the seed article: "{quote[:60]}"'))
+            where = path + ("source",) + ((Index(index),) if isinstance(entry.source, list) else ())
+            weak = _weak("source", quote)
+            if weak or normalise(quote) not in seed_text:
+                problems.append(loaded.locate(where, weak or f'quote not found in the seed article: "{quote[:60]}"'))
         for index, cite in enumerate(_as_list(entry.cite)):
-            if not any(normalise(cite) in text for text in references):
-                where = path + ("cite",) + ((Index(index),) if isinstance(entry.cite, list) else ())
-                problems.append(loaded.locate(where, f"cite not found in any reference file: {cite[:80]}"))
+            where = path + ("cite",) + ((Index(index),) if isinstance(entry.cite, list) else ())
+            weak = _weak("cite", cite)
+            if weak or not any(normalise(cite) in text for text in references):
+                problems.append(loaded.locate(where, weak or f"cite not found in any reference file: {cite[:80]}"))
     return problems

@@ -12,11 +12,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from sim.scenario.base import Strict
+from sim.scenario.base import Real, Strict
 from sim.scenario.distributions import Param, is_random
-from sim.scenario.limits import MAX_ACTORS, MAX_EVENTS, MAX_HORIZON, MAX_ISSUES, MAX_OUTCOMES
+from sim.scenario.limits import (
+    MAX_ACTORS,
+    MAX_EVENTS,
+    MAX_HORIZON,
+    MAX_ISSUES,
+    MAX_OUTCOMES,
+    MAX_ROUND_DAYS,
+    MAX_WEIGHT,
+    MIN_RANGE_WIDTH,
+)
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
 
@@ -35,18 +44,30 @@ class Issue(Sourced):
 
     label: str = Field(description="Human-readable name.")
     unit: str = Field(description="What a position on this issue measures, e.g. 'access level' or 'USD bn'.")
-    range: list[float] = Field(
-        min_length=2, max_length=2, description="[low, high] bounds of every position and term; low < high."
+    range: list[Real] = Field(
+        min_length=2,
+        max_length=2,
+        description="[low, high] bounds of every position and term; low < high, at least 1e-9 x max(1, |low|, "
+        "|high|) apart.",
     )
     points: dict[Annotated[float, Field(strict=False)], str] = Field(  # keys come back as text from JSON
         default_factory=dict, description="Labelled positions on the scale, e.g. {0: full withdrawal}."
     )
 
-    @model_validator(mode="after")
-    def _range(self) -> Issue:
-        lo, hi = self.range
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, bounds: list[float]) -> list[float]:
+        lo, hi = bounds
         if lo >= hi:
             raise ValueError(f"range must be [low, high] with low < high (got [{lo}, {hi}])")
+        if hi - lo < MIN_RANGE_WIDTH * max(1.0, abs(lo), abs(hi)):
+            raise ValueError(f"range [{lo}, {hi}] is too narrow: its width must be at least {MIN_RANGE_WIDTH:g} x "
+                             "max(1, |low|, |high|) (see Limits in the README)")  # fmt: skip
+        return bounds
+
+    @model_validator(mode="after")
+    def _points(self) -> Issue:
+        lo, hi = self.range
         for point in self.points:
             if not lo <= point <= hi:
                 raise ValueError(f"labelled point {point} lies outside the range [{lo}, {hi}]")
@@ -57,8 +78,8 @@ class Preference(Sourced):
     """An actor's stance on one issue."""
 
     ideal: Param() = Field(description="Ideal point, in the issue's unit; must lie within the issue's range.")
-    salience: Param(0.0) = Field(
-        description="How much the issue matters to the actor, >= 0; normalised over the actor's issues."
+    salience: Param(0.0, MAX_WEIGHT) = Field(
+        description="How much the issue matters to the actor, 0 to 1e12; normalised over the actor's issues."
     )
 
 
@@ -111,7 +132,9 @@ class Actor(Sourced):
 
     label: str = Field(description="Human-readable name.")
     role: Literal["party", "stakeholder"] = Field(description="'party' must sign any deal; 'stakeholder' lobbies.")
-    capability: Param(0.0) = Field(description="Relative power to move others and to be recognised, >= 0.")
+    capability: Param(0.0, MAX_WEIGHT) = Field(
+        description="Relative power to move others and to be recognised, 0 to 1e12."
+    )
     patience: Param(0.0, 1.0) = Field(0.98, description="Per-round discount factor, 0-1 (1 = no impatience).")
     risk: Param(-1.0, 1.0) = Field(
         0.0, description="Risk attitude, -1 to 1: 1 quadratic loss (averse), 0 linear, -1 concave (acceptant)."
@@ -134,7 +157,9 @@ class Protocol(Strict):
     first_proposer: Name | None = Field(None, description="Party that proposes first; default the first party.")
     breakdown_risk: Param(0.0, 1.0) = Field(0.0, description="Per-round probability that talks collapse.")
     horizon: int = Field(52, ge=1, le=MAX_HORIZON, description="Rounds before talks end without a deal.")
-    round_days: float = Field(7.0, gt=0, description="Length of one round in days.")
+    round_days: float = Field(
+        7.0, gt=0, le=MAX_ROUND_DAYS, description="Length of one round in days, above 0 and at most 36,525."
+    )
     belief_step: float = Field(
         0.02,
         ge=0,
@@ -220,8 +245,10 @@ class Effect(Strict):
         "|preferences.<issue>.ideal|preferences.<issue>.salience."
     )
     op: Literal["set", "add", "multiply"] = Field(description="How the value changes.")
-    value: float = Field(description="Operand of op, in the field's unit.")
-    rounds: int | None = Field(None, ge=1, description="How many rounds the change lasts; omitted = for good.")
+    value: Real = Field(description="Operand of op, in the field's unit.")
+    rounds: int | None = Field(
+        None, ge=1, le=MAX_HORIZON, description="How many rounds the change lasts, 1-10,000; omitted = for good."
+    )
 
 
 class Event(Sourced):
@@ -229,7 +256,9 @@ class Event(Sourced):
 
     label: str = Field(description="Human-readable name.")
     hazard: Param(0.0, 1.0) | None = Field(None, description="Per-round probability of firing, 0-1.")
-    round: int | None = Field(None, ge=1, description="Fixed round at which it fires (1 = the first round).")
+    round: int | None = Field(
+        None, ge=1, le=MAX_HORIZON, description="Fixed round at which it fires (1 = the first round)."
+    )
     repeat: bool = Field(False, description="With a hazard: may fire again after it fired once.")
     effects: list[Effect] = Field(min_length=1, description="What changes when it fires, in order.")
 
@@ -245,8 +274,14 @@ class Event(Sourced):
 class TermRange(Strict):
     """Inclusive bounds on an agreed term, in the issue's unit."""
 
-    min: float | None = Field(None, description="Lowest value that counts (inclusive).")
-    max: float | None = Field(None, description="Highest value that counts (inclusive).")
+    min: Real | None = Field(None, description="Lowest value that counts (inclusive).")
+    max: Real | None = Field(None, description="Highest value that counts (inclusive).")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TermRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max}): no term could ever count")
+        return self
 
 
 Status = Literal["agreement", "walkout", "breakdown", "no_deal"]
@@ -259,7 +294,9 @@ class Outcome(Strict):
     status: list[Status] | None = Field(None, description="Run ended in one of these statuses.")
     terms: dict[Name, TermRange] = Field(default_factory=dict, description="Agreed terms within these bounds.")
     walkout_by: list[Name] | None = Field(None, description="The run ended with one of these actors walking out.")
-    within_rounds: int | None = Field(None, ge=1, description="The run ended within this many rounds.")
+    within_rounds: int | None = Field(
+        None, ge=1, le=MAX_HORIZON, description="The run ended within this many rounds, 1-10,000."
+    )
 
 
 class Scenario(Strict):
@@ -272,7 +309,11 @@ class Scenario(Strict):
     references: list[str] = Field(
         default_factory=list, description="Paths of source lists, relative to this file; cites are checked in them."
     )
-    start_date: date = Field(strict=False, description="Date of the first round (YYYY-MM-DD).")
+    start_date: date = Field(
+        strict=False,
+        description="Date of the first round (YYYY-MM-DD); every round's date up to the horizon must be a real "
+        "date (before 10000-01-01).",
+    )
     issues: dict[Name, Issue] = Field(min_length=1, max_length=MAX_ISSUES, description="Dimensions under negotiation.")
     actors: dict[Name, Actor] = Field(min_length=2, max_length=MAX_ACTORS, description="Parties and stakeholders.")
     protocol: Protocol = Field(default_factory=Protocol, description="Bargaining protocol.")
