@@ -15,12 +15,11 @@ from typing import Annotated, Optional
 
 import typer
 import yaml
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from sim.errors import InputError
+from sim.errors import InputError, OutputError
 from sim.experiments import runner
 from sim.experiments.stream import (
     Plan,
@@ -33,8 +32,8 @@ from sim.experiments.stream import (
 )
 from sim.files import file_kind
 from sim.outputs.console import Terminal, install_warning_lines, render, visible
-from sim.outputs.store import OutputError, check_new_folder, write_new_text
-from sim.scenario.limits import MAX_COMPARE_RUNS
+from sim.outputs.store import check_new_folder, write_new_text
+from sim.scenario.limits import MAX_COMPARE_RUNS, MAX_SEED
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -70,7 +69,7 @@ def run(
         Optional[int], typer.Option("--runs", "-n", min=1, help="Monte Carlo runs [default: 10000].")
     ] = None,
     seed: Annotated[
-        Optional[int], typer.Option(min=0, max=2**63 - 1, help="Run k depends only on (seed, k) [default: 1].")
+        Optional[int], typer.Option(min=0, max=MAX_SEED, help="Run k depends only on (seed, k) [default: 1].")
     ] = None,
     out: Annotated[Optional[Path], typer.Option(help="New results folder (default results/<name>-<UTC time>).")] = None,
     overrides: SetOption = None,
@@ -109,7 +108,7 @@ def run(
         check_new_folder(out)
         folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
     with progress_bar(quiet) as progress:
-        task = progress.add_task(escape(spec.name), total=plan.runs, completed=folder.done_runs())
+        task = progress.add_task(spec.name, total=plan.runs, completed=folder.done_runs())
         try:
             summary = runner.complete(folder, plan, spec, workers, lambda k: progress.advance(task, k))
         except KeyboardInterrupt:
@@ -124,8 +123,8 @@ def run(
 def progress_bar(quiet: bool) -> Progress:
     """A bar of runs done, runs per second and the time left, on standard error (none with --quiet)."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
-        console=err_console, disable=quiet, transient=True,
+        TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), RateColumn(),
+        TimeRemainingColumn(), console=err_console, disable=quiet, transient=True,
     )  # fmt: skip
 
 
@@ -147,9 +146,7 @@ def sweep(
         Optional[int], typer.Option(help="Base samples for lhs, sobol (a power of two), morris.")
     ] = None,
     runs: Annotated[Optional[int], typer.Option("--runs", "-n", min=1, help="Runs per point [default: 1000].")] = None,
-    seed: Annotated[
-        Optional[int], typer.Option(min=0, max=2**63 - 1, help="Seed for every point [default: 1].")
-    ] = None,
+    seed: Annotated[Optional[int], typer.Option(min=0, max=MAX_SEED, help="Seed for every point [default: 1].")] = None,
     outcome: Annotated[Optional[list[str]], typer.Option(help="Summary column(s) to rank parameters by.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="New results folder.")] = None,
     overrides: SetOption = None,
@@ -202,25 +199,31 @@ def sweep(
         check_new_folder(out)
     tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
     client = sweeps.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
-    if resume is None:
-        folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
+    try:
+        if resume is None:
+            folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
+        summary = _run_sweep(sweeps, plan, specs, points, folder, outcomes, workers, client, quiet)
+    finally:
+        sweeps.close_dask(client)
+    if not quiet:
+        sweeps.render(summary, points, outcomes, folder, out_console)
+    out_console.print(f"results: {folder.path}")
+
+
+def _run_sweep(sweeps, plan, specs, points, folder, outcomes, workers, client, quiet):
+    """Run a sweep's tasks with a progress bar; Ctrl-C keeps the finished ones (exit code 130)."""
     with progress_bar(quiet) as progress:
         task = progress.add_task(
-            escape(f"{specs[0].name}: {len(points)} points"), total=plan.runs * len(points),
+            f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points),
             completed=folder.done_runs(),
         )  # fmt: skip
         try:
-            advance = lambda k: progress.advance(task, k)  # noqa: E731
-            summary = sweeps.complete(plan, specs, points, folder, outcomes, workers, advance, client)
+            return sweeps.complete(plan, specs, points, folder, outcomes, workers,
+                                   lambda k: progress.advance(task, k), client)  # fmt: skip
         except KeyboardInterrupt:
             progress.stop()
             err_console.print(f"interrupted: finished tasks are kept; resume with basing sweep --resume {folder.path}")
             raise typer.Exit(130) from None
-        finally:
-            sweeps.close_dask(client)
-    if not quiet:
-        sweeps.render(summary, points, outcomes, folder, out_console)
-    out_console.print(f"results: {folder.path}")
 
 
 @app.command()
@@ -259,7 +262,7 @@ def compare(
         list[Path], typer.Argument(help="Scenario YAML files (run now) or results folders; the first is the reference.")
     ],
     runs: Annotated[int, typer.Option("--runs", "-n", min=1, help="Runs of each scenario file run now.")] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, help="Seed shared by the scenario files run now.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed shared by the scenario files run now.")] = 1,
     out: Annotated[
         Optional[Path],
         typer.Option(help="The HTML page to write (must not exist) [default: results/compare-<UTC time>.html]."),
@@ -294,7 +297,7 @@ def compare(
     items = []
     with err_console.status("comparing", spinner="dots") as status:
         for path in inputs:
-            status.update(f"{'reading' if path.is_dir() else 'running'} {escape(visible(str(path)))}")
+            status.update(Text(f"{'reading' if path.is_dir() else 'running'} {visible(str(path))}"))
             if path.is_dir():
                 items.append(comparing.from_folder(path, fan_runs))
             else:

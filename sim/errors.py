@@ -1,7 +1,9 @@
-"""The one kind of error the user is told about plainly: input the tool refuses.
+"""The errors the user is told about plainly, with one message and no traceback.
 
-Every refusal (a scenario, an option, a file, a results folder) is a ``InputError``; the command line
-prints its message and exits with code 2. Anything else that escapes is a bug.
+Every refusal of input (a scenario, an option, a file, a results folder) is an ``InputError``; the
+command line prints its message and exits with code 2. (Worker processes that keep dying are the one
+other plain message, exit code 1: ``sim.experiments.stream.WorkerError``.) Anything else that escapes
+is a bug.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 
 class InputError(Exception):
     """Input the tool refuses, with a message that says where and why; the CLI exits with code 2."""
+
+
+class OutputError(InputError):
+    """A results folder or output file cannot be created, read or written as asked."""
 
 
 class FileError(InputError):

@@ -1,4 +1,5 @@
-"""Every file the tool reads or writes goes through this module.
+"""Every file the tool reads or writes goes through this module (folders are still made with
+``Path.mkdir`` and listed with ``iterdir``, which read or overwrite nothing).
 
 **Reading.** ``read_bounded`` opens a path without blocking (a FIFO never hangs), refuses anything but a
 regular file (folders, devices, pipes, sockets) and reads at most ``limit`` bytes, so ``/dev/zero`` or a
@@ -6,17 +7,23 @@ huge file is refused at once instead of filling memory.
 
 **Writing.** A ``Folder`` is a directory opened once. Every name under it is opened relative to that
 handle with ``O_NOFOLLOW``, so a symbolic link planted inside a results folder is never followed, and a
-sub-folder that is a link is refused. ``Folder.create`` writes a new file under a temporary name and
-links it into place, which fails when the name is taken: nothing is ever overwritten. ``Folder.replace``
-(for a folder's own manifest) renames over the old file, which replaces a link rather than following it.
-``write_new`` writes one new file anywhere (a page, an image, an imported scenario) the same way.
+sub-folder that is a link is refused. ``Folder.create`` writes a new file under a temporary name of
+its own and links it into place, which fails when the name is taken: nothing is ever overwritten. (On a
+file system without hard links it renames with the kernel's no-replace flag, or, where even that is
+missing, checks the name just before renaming: only a writer racing for the same name in that instant
+could then be overwritten.) ``Folder.replace`` (for a folder's own manifest) renames over the old file,
+which replaces a link rather than following it. ``write_new`` writes one new file anywhere (a page, an
+image, an imported scenario) the same way.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import hashlib
 import os
+import secrets
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +36,10 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _LINK_UNSUPPORTED = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK}
 
 Writer = Callable[[BinaryIO], None]
+
+
+class FolderExistsError(FileError):
+    """A new folder was asked for where something already is."""
 
 
 def _kind_of(mode: int) -> str:
@@ -49,7 +60,9 @@ def _refusal(kind: str) -> str:
     }[kind]
 
 
-def _reason(exc: OSError) -> str:
+def _reason(exc: OSError | ValueError) -> str:
+    if isinstance(exc, ValueError):  # a NUL character in the path
+        return "the path holds a character no file name can (NUL)"
     if exc.errno == errno.ENOENT:
         return "file not found"
     if exc.errno == errno.ELOOP:
@@ -65,6 +78,10 @@ def _open_regular(name: str | Path, dir_fd: int | None, follow: bool, shown: obj
     try:
         fd = os.open(name, flags, dir_fd=dir_fd)
     except OSError as exc:
+        if follow and exc.errno == errno.ELOOP:
+            raise FileError(shown, "a loop of symbolic links") from None
+        raise FileError(shown, _reason(exc)) from None
+    except ValueError as exc:
         raise FileError(shown, _reason(exc)) from None
     try:
         kind = _kind_of(os.fstat(fd).st_mode)
@@ -107,8 +124,17 @@ def file_kind(path: str | Path) -> str | None:
     """'file', 'folder', 'link', 'other' or None (nothing there), without following a final link."""
     try:
         return _kind_of(os.lstat(path).st_mode)
-    except OSError:
+    except (OSError, ValueError):
         return None
+
+
+def digest(handle: BinaryIO) -> tuple[str, int]:
+    """The SHA-256 (hex) and size of what is left to read in ``handle``."""
+    sha, size = hashlib.sha256(), 0
+    for block in iter(lambda: handle.read(1 << 20), b""):
+        sha.update(block)
+        size += len(block)
+    return sha.hexdigest(), size
 
 
 class Folder:
@@ -125,19 +151,25 @@ class Folder:
         try:
             return cls(os.open(path, flags), path)
         except OSError as exc:
+            if follow and exc.errno == errno.ELOOP:
+                raise FileError(path, "a loop of symbolic links") from None
             raise FileError(path, _folder_reason(exc, file_kind(path))) from None
+        except ValueError as exc:
+            raise FileError(path, _reason(exc)) from None
 
     @classmethod
     def make(cls, path: str | Path) -> Folder:
-        """A new, empty directory (its parents are made as needed); an existing one is refused."""
+        """A new, empty directory (its parents are made as needed); an existing one is refused with a
+        FolderExistsError."""
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.mkdir()
         except FileExistsError:
-            raise FileError(path, "already exists; results are never overwritten (choose another --out)") from None
-        except OSError as exc:
-            raise FileError(path, f"cannot create the folder: {exc.strerror or exc}") from None
+            message = "already exists; results are never overwritten (choose another --out)"
+            raise FolderExistsError(path, message) from None
+        except (OSError, ValueError) as exc:
+            raise FileError(path, f"cannot create the folder: {getattr(exc, 'strerror', None) or exc}") from None
         return cls.open(path)
 
     def close(self) -> None:
@@ -217,8 +249,8 @@ class Folder:
         return fd
 
     def _write_temporary(self, name: str, write: Writer) -> str:
-        temporary = f".{name}.partial"
-        self.remove(temporary)
+        """Write a new temporary file of a name no other writer uses, and return its name."""
+        temporary = f".{name}.{os.getpid()}-{secrets.token_hex(4)}.partial"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC | _NOFOLLOW
         try:
             fd = os.open(temporary, flags, 0o644, dir_fd=self.fd)
@@ -250,6 +282,13 @@ class Folder:
             self.remove(temporary)
 
     def _rename_if_free(self, temporary: str, name: str) -> None:
+        """Rename without replacing: the kernel's RENAME_NOREPLACE where there is one (Linux), else a
+        check of the name just before the rename."""
+        try:
+            if _rename_noreplace(self.fd, temporary, name):
+                return
+        except FileExistsError:
+            raise FileError(self.path / name, "already exists; results are never overwritten") from None
         if self.kind(name) is not None:
             raise FileError(self.path / name, "already exists; results are never overwritten")
         try:
@@ -280,8 +319,8 @@ class Folder:
                 raise FileError(self.path / name, _write_reason(exc)) from None
 
     def remove_folder(self, name: str) -> None:
-        """Remove the sub-folder ``name`` and the files and links in it (no deeper folders are made
-        by this tool; a link is removed, never followed). Failures leave it in place."""
+        """Remove the sub-folder ``name`` and everything in it, folders within it included (a link is
+        removed, never followed). What cannot be removed stays in place."""
         kind = self.kind(name)
         if kind != "folder":
             if kind is not None:
@@ -298,6 +337,25 @@ class Folder:
             inner.close()
         with contextlib.suppress(OSError):
             os.rmdir(name, dir_fd=self.fd)
+
+
+_RENAME_NOREPLACE = 1
+
+
+def _rename_noreplace(fd: int, source: str, target: str) -> bool:
+    """renameat2(..., RENAME_NOREPLACE) in ``fd``: True if renamed; FileExistsError if ``target``
+    exists; False where the call is missing (not Linux, an old kernel, a file system without it)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        call = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if call(fd, os.fsencode(source), fd, os.fsencode(target), _RENAME_NOREPLACE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code == errno.EEXIST:
+        raise FileExistsError(code, os.strerror(code), target)
+    return False
 
 
 def _folder_reason(exc: OSError, kind: str | None) -> str:

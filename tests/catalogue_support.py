@@ -22,6 +22,7 @@ from conftest import SEED_TEXT, two_party
 from sim.cli import main
 from sim.experiments import runner
 from sim.experiments.stream import Plan, simulate_chunk
+from sim.files import Folder
 from sim.outputs.integrity import file_records
 from sim.scenario.limits import MAX_ACTORS, MAX_ISSUES
 from sim.scenario.load import load_scenario
@@ -176,7 +177,7 @@ def interrupted(project: Path, name: str, done: tuple[int, ...] = (0, 10)) -> Pa
 def rerecord(folder: Path) -> None:
     """Record the folder's files in its manifest again, as if the code (not the file) had made them."""
     manifest = json.loads((folder / "manifest.json").read_text())
-    (folder / "manifest.json").write_text(json.dumps({**manifest, "files": file_records(folder)}))
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "files": file_records(Folder.open(folder))}))
 
 
 def make_folders(project: Path) -> None:

@@ -170,9 +170,9 @@ def test_a_read_only_folder_gives_a_message_and_keeps_results(project, small_dis
 def test_a_resume_that_lost_the_race_leaves_the_finished_folder_alone(project):
     """Two resumes of one folder both open it; the first finishes it; the second, once it has the lock,
     sees that and refuses, and the folder stays complete."""
+    from sim.errors import OutputError
     from sim.experiments import runner
     from sim.experiments.stream import Plan
-    from sim.outputs.store import OutputError
     from sim.scenario.load import load_scenario
 
     loaded = load_scenario(project / "s.yaml")

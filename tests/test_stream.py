@@ -17,11 +17,11 @@ import yaml
 from conftest import BASELINE, ROOT
 from test_engine import walkout_prone
 
+from sim.errors import OutputError
 from sim.experiments import runner
 from sim.experiments.ensemble import run_ensemble
 from sim.experiments.stream import Plan, execute, parse_trace_runs
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError
 from sim.outputs.summary import Histogram
 from sim.scenario.load import load_scenario
 
@@ -143,10 +143,11 @@ def test_replay_notices_a_changed_result(toy, tmp_path):
     runs.to_parquet(copy / "runs.parquet", index=False)
     done = basing("replay", str(copy), "--run", "5", cwd=toy)
     assert done.returncode == 2 and "fails verification" in done.stderr and "runs.parquet" in done.stderr
+    from sim.files import Folder
     from sim.outputs.integrity import file_records  # as if the code, not the file, had changed: re-record it
 
     manifest = json.loads((copy / "manifest.json").read_text())
-    (copy / "manifest.json").write_text(json.dumps({**manifest, "files": file_records(copy)}))
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "files": file_records(Folder.open(copy))}))
     done = basing("replay", str(copy), "--run", "5", cwd=toy)
     assert done.returncode == 2 and "replays differently (round)" in done.stderr
 

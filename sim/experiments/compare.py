@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.errors import FileError
+from sim.errors import FileError, OutputError
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.replay import differing_columns
 from sim.experiments.runner import canonical, run_manifest, scenario_of, spans
@@ -30,7 +30,7 @@ from sim.outputs.escape import esc
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import OutputError, versions
+from sim.outputs.store import versions
 from sim.outputs.summary import STATUSES
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -85,7 +85,7 @@ def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
     record = run_manifest(folder)
     if record.status != "complete":
         raise OutputError(f"{path}: the run is {record.status}; finish it with basing run --resume {path}")
-    require_verified(path)
+    require_verified(path, folder.dir)
     return outcomes_of(folder, record, fan_runs)
 
 
@@ -131,8 +131,7 @@ def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int 
     plan = Plan(runs, seed, default_chunk(runs, workers, chunk_limit(spec)), ((0, traced),) if traced else ())
     check_plan(spec, plan)
     with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
-        folder = ResultsFolder.create(Path(temporary) / "run", spec.name)
-        folder.expected = spans(plan)  # this process's own temporary folder: no lock, no manifest
+        folder = ResultsFolder.create(Path(temporary) / "run", spec.name, spans(plan))  # no lock, no manifest
         execute(spec, plan, folder, workers)
         summary = folder.finalise(spec, plan.chunks())
         table = folder.read_table("runs.parquet")

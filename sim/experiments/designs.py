@@ -83,11 +83,14 @@ def _yaml(text: str, path: str) -> Any:
 
 
 def _value(text: str, path: str = "") -> Any:
-    """A listed value: a number whenever it reads as one (1e-3 too), else YAML (true, 'text', ...)."""
+    """A listed value: a whole number in decimal whenever it is one (010 is ten), another number
+    whenever Python reads one (1e-3 too), else YAML (true, 'text', ...)."""
     text = text.strip()
-    if reads_as_number(text):
-        return _yaml(text, path) if text.lstrip("+-").isdigit() else float(text)
-    return _yaml(text, path)
+    if text.lstrip("+-").isdigit():
+        if len(text) > 4300:
+            raise DesignError(f"--vary {path}: an integer too long to read (more than 4,300 digits)")
+        return int(text)
+    return float(text) if reads_as_number(text) else _yaml(text, path)
 
 
 def range_factor(path: str, low: float, high: float, count: int | None = None) -> Factor:

@@ -12,12 +12,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.engine.model import NegotiationModel
-from sim.errors import FileError
+from sim.errors import FileError, OutputError
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.runner import run_manifest, scenario_of
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
-from sim.outputs.store import OutputError, table_writer, versions
+from sim.outputs.store import table_writer, versions
 from sim.scenario.schema import Scenario
 
 
@@ -69,7 +69,7 @@ def replay(path: Path, run: int) -> Replay:
     record = run_manifest(folder)
     if record.status != "complete":
         raise OutputError(f"{path}: the run is not complete; resume it first")
-    require_verified(path)
+    require_verified(path, folder.dir)
     if record.made_with != versions()["basing"]:
         raise OutputError(f"{path}: made with basing {record.made_with}, this is {versions()['basing']}; a replay "
                           "would not be exact")  # fmt: skip

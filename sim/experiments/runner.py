@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sim.errors import OutputError
 from sim.experiments.stream import Plan, execute
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import OutputError, manifest, plain, versions
+from sim.outputs.store import manifest, plain, versions
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import LoadedScenario, validate_resolved
 from sim.scenario.schema import Scenario
@@ -26,9 +27,7 @@ def start(loaded: LoadedScenario, plan: Plan, out: Path | None, overrides: list[
     record = manifest(scenario=loaded.resolved, files=loaded.files, overrides=overrides, seed=plan.seed,
                       runs=plan.runs, chunk_size=plan.chunk_size, command=command)  # fmt: skip
     record.update(status="running", trace_runs=[list(r) for r in plan.trace_runs])
-    folder = ResultsFolder.begin(out, loaded.spec.name, record)
-    folder.expected = spans(plan)
-    return folder, plan, loaded.spec
+    return ResultsFolder.begin(out, loaded.spec.name, record, spans(plan)), plan, loaded.spec
 
 
 def run_manifest(folder: ResultsFolder) -> RunManifest:

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.errors import OutputError
 from sim.experiments.ensemble import run_chunk
 from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError
 from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, WORKERS_PER_CORE, max_chunk
 from sim.scenario.schema import Scenario
 

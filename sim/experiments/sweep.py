@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import OutputError
 from sim.experiments.designs import Design, Factor, expand, problem
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.stream import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, Span
-from sim.outputs.store import OutputError
 from sim.outputs.summary import Summary
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_SWEEP_POINTS

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 from rich.console import Console
 from rich.table import Table
 
+from sim.errors import OutputError
 from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
 from sim.experiments.stream import chunk_limit
 from sim.experiments.sweep import (
@@ -26,11 +27,11 @@ from sim.experiments.sweep import (
     point_scenarios,
 )
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import OutputError, git_commit, sha256, utc_stamp, versions
+from sim.outputs.store import git_commit, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
 from sim.scenario.base import Real, Strict
 from sim.scenario.errors import ScenarioError
-from sim.scenario.limits import MAX_RUNS, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
+from sim.scenario.limits import MAX_RUNS, MAX_SEED, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
 from sim.scenario.load import locate, problems_from, read_yaml, shown
 from sim.scenario.schema import Scenario
 
@@ -66,7 +67,7 @@ class SweepFile(Strict):
         None, ge=1, le=MAX_SWEEP_POINTS, description="Base samples of lhs, sobol (a power of two), morris."
     )
     runs: int = Field(1000, ge=1, le=MAX_RUNS, description="Runs per point.")
-    seed: int = Field(1, ge=0, le=2**63 - 1, description="Seed, the same at every point, 0 to 2^63 - 1.")
+    seed: int = Field(1, ge=0, le=MAX_SEED, description="Seed, the same at every point, 0 to 2^63 - 1.")
     outcomes: list[str] = Field(default_factory=lambda: ["status_agreement"], description="Summary columns.")
 
 
@@ -151,7 +152,7 @@ def check_outcomes(spec: Scenario, outcomes: list[str]) -> list[str]:
 
 def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], out: Path | None, name: str,
           command: list[str]) -> ResultsFolder:  # fmt: skip
-    folder = ResultsFolder.begin(out, f"{name}-sweep", {
+    return ResultsFolder.begin(out, f"{name}-sweep", {
         "created": utc_stamp(), "command": command, "kind": "sweep", "status": "running",
         "scenario": plan.scenario, "overrides": list(plan.overrides),
         "factors": [{k: v for k, v in vars(f).items() if v is not None} for f in plan.factors],
@@ -159,9 +160,7 @@ def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], ou
         "scenario_sha256": sha256(Path(plan.scenario)),
         "points": len(points), "outcomes": outcomes, "versions": versions(),
         "git": git_commit(Path(__file__).resolve().parent),
-    })  # fmt: skip
-    folder.expected = plan.spans(len(points))
-    return folder
+    }, plan.spans(len(points)))  # fmt: skip
 
 
 def reopen(path: Path):
@@ -201,7 +200,7 @@ def dask_client(scheduler: str | None, local: int | None):
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise OutputError(f"--scheduler {scheduler}: cannot reach it ({exc.__class__.__name__})") from None
     else:
         cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.outputs.escape import UNSAFE, visible
+from sim.outputs.summary import percent
 
 
 class Terminal(Console):
@@ -57,14 +58,6 @@ def _warning_line(message: Warning | str, category: type[Warning], filename: str
 def install_warning_lines() -> None:
     """Show every warning of this process as one line (``_warning_line``), each distinct one once."""
     warnings.showwarning = _warning_line
-
-
-def percent(entry: dict[str, float]) -> tuple[str, str]:
-    """Share and interval in percent, with more decimals where the interval is narrow near 0 or 1."""
-    if entry["share"] is None or entry["share"] != entry["share"]:
-        return "-", "-"
-    digits = 2 if min(entry["high"], 1 - entry["low"]) < 0.01 else 1
-    return f"{100 * entry['share']:.{digits}f}%", f"{100 * entry['low']:.{digits}f}-{100 * entry['high']:.{digits}f}%"
 
 
 def _num(value: float) -> str:

@@ -8,8 +8,8 @@ after every results file is in place, so a folder either verifies or says it is 
 
 from __future__ import annotations
 
+import errno
 import fcntl
-import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,31 +19,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import FileError
-from sim.files import Folder, file_kind
+from sim.errors import FileError, OutputError
+from sim.files import Folder, digest, file_kind
 from sim.outputs.manifest import RESULT_FILES, RunManifest, SweepManifest, read_manifest
-from sim.outputs.store import OutputError
 from sim.scenario.errors import ScenarioError
 
 
 def file_record(folder: Folder, name: str) -> dict[str, Any]:
     """sha256, bytes and, for a Parquet table, rows, of a file of ``folder`` (never through a link)."""
     with folder.open_binary(name) as handle:
-        digest, size = hashlib.sha256(), 0
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-            size += len(block)
-        record: dict[str, Any] = {"sha256": digest.hexdigest(), "bytes": size}
+        sha, size = digest(handle)
+        record: dict[str, Any] = {"sha256": sha, "bytes": size}
         if name.endswith(".parquet"):
             handle.seek(0)
             record["rows"] = pq.ParquetFile(handle).metadata.num_rows
     return record
 
 
-def file_records(folder: Folder | Path, names: tuple[str, ...] = RESULT_FILES) -> dict[str, dict[str, Any]]:
+def file_records(folder: Folder, names: tuple[str, ...] = RESULT_FILES) -> dict[str, dict[str, Any]]:
     """The records of the results files ``names`` the folder holds."""
-    handle = folder if isinstance(folder, Folder) else Folder.open(Path(folder).resolve())
-    return {name: file_record(handle, name) for name in names if handle.kind(name) == "file"}
+    return {name: file_record(folder, name) for name in names if folder.kind(name) == "file"}
 
 
 @dataclass
@@ -59,14 +54,19 @@ def verify(path: Path) -> list[str]:
     return check(path).problems
 
 
-def check(path: Path) -> Verification:
-    """Verify a results folder: its manifest (through its schema, the scenario too), that it is
-    complete, that it holds no link, every recorded file's checksum, size and rows, and that the runs
+def check(path: Path, folder: Folder | None = None) -> Verification:
+    """Verify a results folder (opened here, or the handle ``folder`` already open on it): its manifest
+    (through its schema, the scenario too), that it is complete, that it holds no link and no results
+    file the manifest does not record, every recorded file's checksum, size and rows, and that the runs
     (and traced runs) are each there exactly once."""
-    if file_kind(path) in (None, "file", "other"):
-        return Verification([f"{path}: no such folder"])
+    if folder is None:
+        if file_kind(path) in (None, "file", "other"):
+            return Verification([f"{path}: no such folder"])
+        try:
+            folder = Folder.open(path, follow=True)
+        except FileError as exc:
+            return Verification([str(exc)])
     try:
-        folder = Folder.open(Path(path).resolve())
         manifest = read_manifest(folder)
     except (FileError, OutputError) as exc:
         return Verification([str(exc)])
@@ -85,7 +85,8 @@ def check(path: Path) -> Verification:
 
 
 def _file_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> list[str]:
-    problems = []
+    problems = [f"{name}: a results file the manifest does not record" for name in manifest.file_names()
+                if folder.kind(name) is not None and name not in (manifest.files or {})]  # fmt: skip
     for name, expected in (manifest.files or {}).items():
         kind = folder.kind(name)
         if kind != "file":
@@ -106,12 +107,22 @@ def _file_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> lis
     return problems
 
 
+def _column(folder: Folder, name: str, columns: list[str]) -> pa.Table | str:
+    """Some columns of a recorded table, or why they cannot be read."""
+    try:
+        with folder.open_binary(name) as handle:
+            return pq.read_table(handle, columns=columns)
+    except (OSError, FileError, pa.ArrowException) as exc:
+        return f"{name}: its columns {', '.join(columns)} cannot be read ({exc.__class__.__name__})"
+
+
 def _run_id_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> list[str]:
     """runs.parquet holds every run once, in order (for a sweep: every point's runs); trace.parquet
     holds exactly the traced runs."""
     columns = ["point", "run"] if isinstance(manifest, SweepManifest) else ["run"]
-    with folder.open_binary("runs.parquet") as handle:
-        table = pq.read_table(handle, columns=columns)
+    table = _column(folder, "runs.parquet", columns)
+    if isinstance(table, str):
+        return [table]
     runs = table.column("run").to_numpy()
     if isinstance(manifest, SweepManifest):
         points = table.column("point").to_numpy()
@@ -123,8 +134,10 @@ def _run_id_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> l
     if not np.array_equal(runs, np.arange(manifest.runs)):
         return [f"runs.parquet: its run ids are not 0 to {manifest.runs - 1}, each once and in order"]
     if folder.kind("trace.parquet") == "file":
-        with folder.open_binary("trace.parquet") as handle:
-            traced = np.unique(pq.read_table(handle, columns=["run"]).column("run").to_numpy())
+        trace = _column(folder, "trace.parquet", ["run"])
+        if isinstance(trace, str):
+            return [trace]
+        traced = np.unique(trace.column("run").to_numpy())
         want = np.concatenate([np.arange(a, b) for a, b in manifest.trace_runs] or [np.zeros(0, dtype=np.int64)])
         if not np.array_equal(traced, want):
             return ["trace.parquet: its runs are not the traced runs the manifest records"]
@@ -141,14 +154,22 @@ def _scenario_problems(manifest: RunManifest, path: Path) -> list[str]:
     return []
 
 
-def require_verified(path: Path) -> RunManifest | SweepManifest:
-    """Refuse a folder that does not verify, naming what is wrong; return its manifest."""
-    found = check(path)
+def require_verified(path: Path, folder: Folder | None = None) -> RunManifest | SweepManifest:
+    """Refuse a folder that does not verify (through ``folder``, its open handle, if given), naming what
+    is wrong; return its manifest."""
+    found = check(path, folder)
     if found.problems or found.manifest is None:
         problems = found.problems
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise OutputError(f"{path}: fails verification: {shown} (basing verify {path})")
     return found.manifest
+
+
+def _holder(fd: int) -> str:
+    try:
+        return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+    except OSError:
+        return "another process"
 
 
 class FolderLock:
@@ -169,13 +190,20 @@ class FolderLock:
             raise OutputError(str(exc)) from None
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(self.fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        except OSError as exc:
+            held = exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN)
+            holder = _holder(self.fd) if held else ""
             os.close(self.fd)
-            raise OutputError(f"{self.folder.path}: another basing process ({holder}) is writing to this folder; "
-                              "wait for it to finish") from None  # fmt: skip
-        os.ftruncate(self.fd, 0)
-        os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
+            self.fd = None
+            if held:
+                raise OutputError(f"{self.folder.path}: another basing process ({holder}) is writing to this "
+                                  "folder; wait for it to finish") from None  # fmt: skip
+            raise OutputError(f"{self.folder.path / '.lock'}: cannot lock it: {exc.strerror or exc}") from None
+        try:
+            os.ftruncate(self.fd, 0)
+            os.pwrite(self.fd, f"pid {os.getpid()}".encode(), 0)
+        except OSError:  # a read-only or full disk: the lock holds all the same; the holder stays unnamed
+            pass
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -14,13 +14,10 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, model_validator
 
-from sim.errors import FileError
+from sim.errors import FileError, OutputError
 from sim.files import Folder
-from sim.outputs.store import OutputError
-from sim.scenario.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_RUNS, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
+from sim.scenario.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_RUNS, MAX_SEED, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
 from sim.scenario.paths import dotted
-
-MAX_SEED = 2**63 - 1
 
 RUN_FILES = ("runs.parquet", "trace.parquet", "summary.json", "report.html")
 SWEEP_FILES = ("runs.parquet", "points.parquet", "summary.parquet", "sensitivity.parquet", "sweep.html")
@@ -97,16 +94,21 @@ class RunManifest(Manifest):
     scenario_files: list[ScenarioFile] = Field(description="The files it was read from, with their hashes.")
     chunk_size: int = Field(ge=1, le=MAX_RUNS, description="Runs per chunk (bounds memory, not results).")
     trace_runs: list[Annotated[list[int], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=list, description="Traced runs: sorted, disjoint half-open ranges [first, stop)."
+        default_factory=list, description="Traced runs: half-open ranges [first, stop) (read sorted and merged)."
     )
 
     @model_validator(mode="after")
     def _ranges(self) -> RunManifest:
-        stop = 0
         for first, last in self.trace_runs:
-            if not stop <= first < last <= self.runs:
-                raise ValueError(f"trace_runs: [{first}, {last}] is not a sorted, disjoint range within 0:{self.runs}")
-            stop = last
+            if not 0 <= first < last <= self.runs:
+                raise ValueError(f"trace_runs: [{first}, {last}] is not a range of runs within 0:{self.runs}")
+        merged: list[list[int]] = []  # basing 0.1 kept overlapping ranges as given
+        for first, last in sorted(self.trace_runs):
+            if merged and first <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], last)
+            else:
+                merged.append([first, last])
+        self.trace_runs = merged
         return self
 
     def file_names(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ the new folder a run writes into (``sim.outputs.folder``).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -23,13 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.errors import InputError
-from sim.files import Folder, Writer, read_bounded, text_writer, write_new
+from sim.errors import OutputError
+from sim.files import Folder, FolderExistsError, Writer, file_kind, read_bounded, text_writer, write_new
 from sim.scenario.limits import MAX_FILE_BYTES
-
-
-class OutputError(InputError):
-    """A results folder cannot be created, read or written as asked; the CLI exits with code 2."""
 
 
 def utc_stamp() -> str:
@@ -56,15 +53,25 @@ def create_results_dir(out: Path | None, name: str, base: Path = Path("results")
         return Folder.make(out)
     stem = base / f"{name}-{utc_stamp()}"
     for folder in [stem, *(stem.with_name(f"{stem.name}-{k}") for k in range(2, 100))]:
-        if not (folder.exists() or folder.is_symlink()):
-            return Folder.make(folder)
+        if file_kind(folder) is None:
+            try:
+                return Folder.make(folder)
+            except FolderExistsError:  # another run took the name a moment ago: the next one
+                continue
     raise OutputError(f"{stem}: too many results folders with this name")
+
+
+def table_bytes(table: pd.DataFrame) -> bytes:
+    """``table`` as the bytes of a Parquet file (zstd, without the pandas index)."""
+    buffer = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), buffer, compression="zstd")
+    return buffer.getvalue()
 
 
 def table_writer(table: pd.DataFrame) -> Writer:
     """A writer of ``table`` as Parquet, without the pandas index."""
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    return lambda handle: pq.write_table(arrow, handle, compression="zstd")
+    data = table_bytes(table)
+    return lambda handle: handle.write(data)
 
 
 def plain(value: Any) -> Any:

@@ -20,6 +20,7 @@ MIN_QUOTE_WORDS = 3  # a `source:` quote shorter than this pins down no passage
 MIN_CITE_CHARACTERS = 8  # a `cite:` shorter than this names no source
 MAX_ROUND_DAYS = 36_525  # days in one round (a century)
 BETA_SHAPE = (0.01, 100.0)  # shape parameters a and b of a beta distribution
+MAX_SEED = 2**63 - 1  # seeds are 0 to this
 MAX_RUNS = 100_000_000  # runs of one `basing run`, or per point of a sweep
 MAX_COMPARE_RUNS = 1_000_000  # runs of each scenario file `basing compare` runs on the spot (held in memory)
 MAX_SWEEP_RUNS = 1_000_000_000  # points x runs of one sweep

@@ -133,7 +133,10 @@ def _extended(path: Path, top: Path, chain: list[Path], data: dict, origins: Ori
 def _read_chain(path: Path) -> tuple[dict[str, Any], Origins, list[Path]]:
     """A scenario file and every file it extends, merged (the extending file wins); the files in
     order from the base to the file itself."""
-    top = path.resolve()
+    try:
+        top = path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        raise ScenarioError([Problem(shown(path), None, "", "a loop of symbolic links, or no usable path")]) from None
     layers: list[tuple[dict[str, Any], Origins]] = []
     chain: list[Path] = []
     current: Path | None = top

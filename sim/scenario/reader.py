@@ -163,6 +163,10 @@ def _walk_nodes(node: yaml.Node, path: Key, file: str, origins: Origins, problem
                 problems.append(Problem(file, line, dotted(path + (text,)), message))
                 continue
             key = key_node.value if key_node.tag == "tag:yaml.org,2002:str" else build(key_node)
+            if isinstance(key, (list, dict)):
+                problems.append(Problem(file, line, dotted(path), "a key must be a name or a number, not a list "
+                                                                  "or a mapping"))  # fmt: skip
+                continue
             if key in seen:
                 problems.append(
                     Problem(file, line, dotted(path + (key,)), f"duplicate key (first at line {seen[key]})")
@@ -203,7 +207,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Origins]:
     try:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, os.getcwd())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # RuntimeError: a loop of links (read_text says so)
         key = None
     if key is not None and key in _PARSED:
         data, origins = _PARSED[key]

@@ -1,0 +1,201 @@
+"""The finished chunks of a run (or tasks of a sweep) while it is under way: ``.chunks/`` in its folder.
+
+A chunk is kept as its rows file, its trace file (if it traced runs) and, written last, its record: the
+runs it holds and the SHA-256 and size of each file. The record marks the chunk as finished; a chunk
+file without one is a half-done chunk to run again. Before a resume runs anything, and again as the
+chunks are merged, every recorded chunk is read once: its bytes must match its record, its record the
+plan, and its rows exactly the runs (and sweep point) it is meant to hold, so a chunk copied over
+another, or edited, is refused by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import FileError, OutputError
+from sim.files import Folder
+from sim.outputs.manifest import ChunkRecord, FileRecord, read_chunk_record
+from sim.outputs.store import json_writer, table_bytes
+
+ROW_GROUP = 65_536  # rows per Parquet row group in the merged files, whatever the chunk size
+MAX_CHUNK_BYTES = 2**32  # one chunk file (a chunk holds at most about 5 million numbers per run set)
+Key = int | str  # a chunk's key: its first run (an ensemble) or a name (a sweep's point and block)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The runs a chunk holds: [first, stop), of sweep point ``point`` if any."""
+
+    first: int
+    stop: int
+    point: int | None = None
+
+
+def names(key: Key) -> tuple[str, str, str]:
+    """A chunk's rows, trace and record file names."""
+    stem = f"{key:012d}" if isinstance(key, int) else str(key)
+    return f"runs-{stem}.parquet", f"trace-{stem}.parquet", f"runs-{stem}.json"
+
+
+def _created(folder: Folder, name: str, data: bytes) -> dict[str, Any]:
+    """Write the new file ``name`` holding ``data``; its record (SHA-256, bytes)."""
+    try:
+        folder.create(name, lambda handle: handle.write(data))
+    except FileError as exc:
+        raise OutputError(str(exc)) from None
+    return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+
+
+class ChunkStore:
+    """The ``.chunks`` folder of a results folder, for the chunks of one plan (key -> Span)."""
+
+    def __init__(self, folder: Folder, expected: dict[Key, Span]):
+        self.folder, self.expected = folder, expected
+
+    def has(self, key: Key) -> bool:
+        return self.folder.kind(names(key)[2]) == "file"
+
+    def done_runs(self) -> int:
+        """Runs held in finished chunks, by their records (a damaged one is refused by ``check``)."""
+        total = 0
+        for name in self.folder.names():
+            if name.startswith("runs-") and name.endswith(".json") and self.folder.kind(name) == "file":
+                try:
+                    record = read_chunk_record(self.folder, name)
+                except OutputError:
+                    continue
+                total += record.stop - record.first
+        return total
+
+    def save(self, key: Key, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
+        """Keep a finished chunk: its files, then its record (which marks the chunk as done)."""
+        span = self.expected[key]
+        if not np.array_equal(rows["run"].to_numpy(), np.arange(span.first, span.stop)):
+            raise OutputError(f"{self.folder.path}: chunk {key} does not hold runs {span.first} to {span.stop - 1}")
+        rows_name, trace_name, record_name = names(key)
+        record = {"first": span.first, "stop": span.stop, "point": span.point, "trace": None,
+                  "runs": {**_created(self.folder, rows_name, table_bytes(rows)), "rows": len(rows)}}  # fmt: skip
+        if trace is not None:
+            record["trace"] = {**_created(self.folder, trace_name, table_bytes(trace)), "rows": len(trace)}
+        try:
+            self.folder.create(record_name, json_writer(record))
+        except FileError as exc:
+            raise OutputError(str(exc)) from None
+
+    def discard_unrecorded(self) -> list[str]:
+        """Remove every file that is not part of a recorded chunk of the plan: half-written temporary
+        files and the files of a chunk killed before its record was written."""
+        keep = {name for key in self.expected if self.has(key) for name in names(key)}
+        stale = [name for name in self.folder.names() if name not in keep and self.folder.kind(name) != "folder"]
+        for name in stale:
+            self.folder.remove(name)
+        return stale
+
+    def check(self) -> None:
+        """Every recorded chunk of the plan is what its record says (see ``table``)."""
+        for key in self.expected:
+            if self.has(key):
+                self.table(key, "runs")
+                self.table(key, "trace")
+
+    def _damaged(self, name: str, reason: str) -> OutputError:
+        return OutputError(f"{self.folder.path / name}: damaged ({reason}); delete it and resume again to run that "
+                           "chunk anew")  # fmt: skip
+
+    def record(self, key: Key) -> ChunkRecord:
+        """A chunk's record, which must name the runs the plan gives that chunk."""
+        name = names(key)[2]
+        try:
+            record = read_chunk_record(self.folder, name)
+        except OutputError as exc:
+            raise self._damaged(name, str(exc).split(": ", 1)[-1]) from None
+        span = self.expected[key]
+        if (record.first, record.stop, record.point) != (span.first, span.stop, span.point):
+            raise self._damaged(name, f"it records runs {record.first} to {record.stop - 1}, not those of this chunk")
+        return record
+
+    def table(self, key: Key, kind: str) -> pa.Table | None:
+        """A chunk's rows (``kind`` 'runs') or trace ('trace', None if it has none), read once: its bytes
+        checked against its record, and the rows against the runs (and point) of its span."""
+        record, span = self.record(key), self.expected[key]
+        rows_name, trace_name, _ = names(key)
+        name, expected = (rows_name, record.runs) if kind == "runs" else (trace_name, record.trace)
+        if expected is None:
+            return None
+        table = self._read(name, expected)
+        if kind == "runs":
+            columns = table.column_names
+            runs = table.column("run").to_numpy() if "run" in columns else None
+            points = table.column("point").to_numpy() if "point" in columns else None
+            if (
+                runs is None
+                or not np.array_equal(runs, np.arange(span.first, span.stop))
+                or (span.point is not None and (points is None or not (points == span.point).all()))
+            ):
+                raise self._damaged(rows_name, f"it does not hold runs {span.first} to {span.stop - 1}")
+        return table
+
+    def _read(self, name: str, expected: FileRecord) -> pa.Table:
+        try:
+            data = self.folder.read_bytes(name, MAX_CHUNK_BYTES)
+        except FileError as exc:
+            raise self._damaged(name, exc.reason) from None
+        if (hashlib.sha256(data).hexdigest(), len(data)) != (expected.sha256, expected.bytes):
+            raise self._damaged(name, "its bytes differ from its record")
+        try:
+            return pq.read_table(pa.BufferReader(data))
+        except (OSError, pa.ArrowException) as exc:
+            raise self._damaged(name, f"not a readable table: {exc.__class__.__name__}") from None
+
+    def merged(self, keys: list[Key], kind: str, visit: Callable[[pd.DataFrame], None] | None) -> Iterator[pa.Table]:
+        """The chunks' tables in order, each checked, all of the first one's columns and types, each
+        shown to ``visit`` (as a data frame) on the way."""
+        schema = None
+        for key in keys:
+            table = self.table(key, kind)
+            if table is None:
+                continue
+            schema = schema or table.schema
+            if not table.schema.equals(schema):
+                raise self._damaged(names(key)[0 if kind == "runs" else 1], "its columns differ from the first chunk's")
+            if visit is not None:
+                try:
+                    visit(table.to_pandas())
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise self._damaged(names(key)[0], f"not the columns of this run ({exc})") from None
+            yield table
+
+
+def write_row_groups(handle: io.BufferedIOBase, first: pa.Table, rest: Iterable[pa.Table]) -> int:
+    """Concatenate tables into one Parquet file in row groups of ROW_GROUP rows; returns the rows."""
+    writer = pq.ParquetWriter(handle, first.schema, compression="zstd")
+    buffered, rows = [], 0
+    try:
+        for table in _chain(first, rest):
+            rows += table.num_rows
+            buffered.append(table)
+            pending = pa.concat_tables(buffered)
+            while pending.num_rows >= ROW_GROUP:
+                writer.write_table(pending.slice(0, ROW_GROUP).combine_chunks(), row_group_size=ROW_GROUP)
+                pending = pending.slice(ROW_GROUP)
+            buffered = [pending]
+        remainder = pa.concat_tables(buffered)
+        if remainder.num_rows:
+            writer.write_table(remainder.combine_chunks(), row_group_size=ROW_GROUP)
+    finally:
+        writer.close()
+    return rows
+
+
+def _chain(first: pa.Table, rest: Iterable[pa.Table]) -> Iterator[pa.Table]:
+    yield first
+    yield from rest
