@@ -39,7 +39,7 @@ def two_party(**changes: Any) -> dict[str, Any]:
                     "port": {"ideal": 100, "salience": 0.7, "source": "Alpha wants the port."},
                     "money": {"ideal": 0, "salience": 0.3},
                 },
-                "strategy": {"kind": "linear"},
+                "strategy": {"kind": "linear", "deadline": 20},
             },
             "beta": {
                 "label": "Beta",
@@ -52,7 +52,7 @@ def two_party(**changes: Any) -> dict[str, Any]:
                     "port": {"ideal": 0, "salience": 0.3},
                     "money": {"ideal": 10, "salience": 0.7, "source": "Beta wants money."},
                 },
-                "strategy": {"kind": "boulware", "beta": 0.5},
+                "strategy": {"kind": "boulware", "beta": 0.5, "deadline": 20},
             },
             "gamma": {
                 "label": "Gamma",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sim.engine.bargaining import (
-    aspiration,
     cheapest_acceptable,
     conceded,
     contract_curve,
@@ -16,9 +16,10 @@ from sim.engine.bargaining import (
     loss,
     own_cost,
     package_at,
-    reservation,
     utility,
 )
+from sim.engine.strategies import going_on
+from sim.engine.tactics import time_demand
 from sim.numerics import normalised
 
 unit = st.floats(0, 1)
@@ -33,20 +34,24 @@ def test_loss_is_monotone_with_fixed_ends(a, b, r):
     assert abs(loss(np.array(1.0), np.array(r)) - 1.0) < 1e-12
 
 
-def test_aspiration_ends_and_shapes():
-    floor, beta = np.array([0.4]), np.array([0.3])
-    assert aspiration(0, 52, beta, floor)[0] == 1.0
-    assert aspiration(51, 52, beta, floor)[0] == 0.4  # the last round played reaches the floor
-    mid = {b: aspiration(26, 53, np.array([b]), floor)[0] for b in (0.3, 1.0, 3.0)}
+def test_time_dependent_demand_ends_and_shapes():
+    floor, beta, deadline = np.array([0.4]), np.array([0.3]), np.array([52.0])
+    assert time_demand(0, deadline, beta, floor)[0] == 1.0
+    assert time_demand(51, deadline, beta, floor)[0] == 0.4  # the deadline's round reaches the floor
+    assert time_demand(80, deadline, beta, floor)[0] == 0.4  # and stays there
+    mid = {b: time_demand(26, np.array([53.0]), np.array([b]), floor)[0] for b in (0.3, 1.0, 3.0)}
     assert mid[0.3] > mid[1.0] > mid[3.0]  # Boulware holds out, Conceder gives in early
     assert abs(mid[1.0] - 0.7) < 1e-12
+    assert time_demand(500, np.array([np.inf]), beta, floor)[0] == 1.0  # no deadline: no concession
+    assert time_demand(0, np.array([1.0]), beta, floor)[0] == 0.4  # a deadline of one round: at once
 
 
-def test_reservation_is_outside_option_at_the_last_round():
-    needed = reservation(51, 52, np.array([0.99]), np.array([0.5]), np.array([0.3]), np.array([0.01]))
-    assert needed[0] == 0.3
-    early = reservation(0, 52, np.array([0.99]), np.array([0.5]), np.array([0.3]), np.array([0.0]))
-    assert early[0] > 0.9
+def test_the_value_of_going_on_counts_the_status_quo_flow():
+    patience, breakdown, outside = np.array([0.9]), np.array([0.0]), np.array([0.3])
+    assert going_on(patience, 0.0, np.array([0.8]), breakdown, outside)[0] == pytest.approx(0.72)
+    assert going_on(patience, np.array([0.5]), np.array([0.8]), breakdown, outside)[0] == pytest.approx(0.77)
+    frozen = going_on(patience, np.array([0.5]), np.array([0.8]), np.array([1.0]), np.array([0.5]))
+    assert frozen[0] == pytest.approx(0.5)
 
 
 def _random_curve(seed: int, n: int = 64, issues: int = 5):

@@ -98,7 +98,19 @@ def test_default_folder_name_and_trace(tmp_path):
     (folder,) = (tmp_path / "results").iterdir()
     assert folder.name.startswith("toy-") and folder.name.endswith("Z")
     trace = pd.read_parquet(folder / "trace.parquet")
-    expected = ["run", "round", "actor", "issue", "position", "offer", "proposer", "accepted", "utility", "needed"]
+    expected = [
+        "run",
+        "round",
+        "actor",
+        "issue",
+        "position",
+        "offer",
+        "proposer",
+        "accepted",
+        "utility",
+        "needed",
+        "demand",
+    ]
     assert list(trace.columns) == expected
     assert set(trace["run"]) == set(range(5))
 

@@ -9,9 +9,11 @@ from conftest import BASELINE, two_party
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.engine.bargaining import reservation, utility
+from sim.engine.bargaining import utility
 from sim.engine.model import NegotiationModel, simulate
-from sim.engine.state import Layout, actor_arrays
+from sim.engine.state import Layout, actor_arrays, draw
+from sim.engine.strategies import going_on
+from sim.engine.tactics import time_demand
 from sim.experiments.ensemble import run_chunk, run_ensemble
 from sim.numerics import normalised
 from sim.scenario.load import load_scenario
@@ -101,7 +103,7 @@ def _three_parties(proposer: str = "alternating") -> dict:
         "risk": 0.2,
         "outside_option": {"value": {"dist": "uniform", "low": 0.2, "high": 0.8}, "label": "abroad"},
         "preferences": {"port": {"ideal": 50, "salience": 0.5}, "money": {"ideal": 5, "salience": 0.5}},
-        "strategy": {"kind": "conceder"},
+        "strategy": {"kind": "conceder", "deadline": 20},
     }
     data["protocol"]["proposer"] = proposer
     return data
@@ -122,8 +124,13 @@ def test_a_deal_needs_every_party(write_scenario):
     rounds = runs["round"].to_numpy() - 1
     proposer = layout.parties[rounds % len(layout.parties)]  # alternating, first party first
     for a in layout.parties:
+        name = layout.actors[a]
         worth = utility(terms, own.ideal[:, a], weight[:, a], own.risk[:, a], layout.span)
-        needed = reservation(rounds, layout.horizon, own.patience[:, a], own.beta[:, a], own.outside[:, a], 0.0)
+        strategy = spec.actors[name].strategy
+        beta = draw(strategy.beta, f"actors.{name}.strategy.beta", 2, run_ids)
+        deadline = draw(strategy.deadline, f"actors.{name}.strategy.deadline", 2, run_ids)
+        upcoming = time_demand(rounds + 1, deadline, beta, own.outside[:, a])
+        needed = np.maximum(own.outside[:, a], going_on(own.patience[:, a], 0.0, upcoming, 0.0, own.outside[:, a]))
         responding = agreed & (proposer != a)
         assert responding.any()
         assert np.all(worth[responding] >= needed[responding]), layout.actors[a]
@@ -194,6 +201,7 @@ def test_the_horizon_ends_talks_without_a_deal(write_scenario):
     for name in ("alpha", "beta"):
         data["actors"][name]["outside_option"]["value"] = {"dist": "triangular", "low": 0, "mode": 0, "high": 1}
         data["actors"][name]["patience"] = 1.0
+        data["actors"][name]["strategy"]["deadline"] = 3  # deadlines inside the window
     spec = load_scenario(write_scenario(data)).spec
     runs = pd.DataFrame(simulate(spec, np.arange(3000), 0).results())
     layout = Layout.of(spec)
@@ -207,7 +215,7 @@ def test_the_horizon_ends_talks_without_a_deal(write_scenario):
 def test_breakdown_risk_ends_talks_geometrically(write_scenario):
     data = _one_issue(0.3, 0.3, breakdown_risk=0.5)
     for name in ("alpha", "beta"):  # both hold out, so only breakdowns end runs early
-        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
     spec = load_scenario(write_scenario(data)).spec
     runs = pd.DataFrame(simulate(spec, np.arange(400), 0).results())
     assert (runs["status"] == "breakdown").all()
@@ -240,7 +248,7 @@ def test_fixed_round_event_changes_the_actor(write_scenario):
             "effects": [{"field": "actors.beta.outside_option.value", "op": "set", "value": 0.99}],
         }
     }
-    data["actors"]["beta"]["strategy"] = {"kind": "boulware", "beta": 0.05}
+    data["actors"]["beta"]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
     spec = load_scenario(write_scenario(data)).spec
     runs = pd.DataFrame(simulate(spec, np.arange(10), 0).results())
     assert (runs["status"] == "walkout").all() and (runs["round"] == 3).all()
@@ -255,8 +263,8 @@ def test_temporary_effects_expire(write_scenario):
             "effects": [{"field": "actors.alpha.preferences.port.ideal", "op": "set", "value": 40, "rounds": 2}],
         }
     }
-    data["actors"]["beta"]["strategy"] = {"kind": "boulware", "beta": 0.05}
-    data["actors"]["alpha"]["strategy"] = {"kind": "boulware", "beta": 0.05}
+    data["actors"]["beta"]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
+    data["actors"]["alpha"]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
     data["influence"] = {"model": "none"}
     spec = load_scenario(write_scenario(data)).spec
     model = simulate(spec, np.arange(3), 0, trace=True)
@@ -293,7 +301,7 @@ def test_agents_are_mesa_agents(baseline):
 def test_hazards_fire_at_their_rate_and_once_unless_repeating(write_scenario):
     data = _one_issue(0.3, 0.3, horizon=6)
     for name in ("alpha", "beta"):  # both hold out to the last round, so every run lasts six rounds
-        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
     data["events"] = {
         "once": {"label": "Once", "hazard": 0.5,
                  "effects": [{"field": "actors.beta.preferences.port.ideal", "op": "add", "value": 5}]},
@@ -309,7 +317,7 @@ def test_hazards_fire_at_their_rate_and_once_unless_repeating(write_scenario):
 def test_repeated_temporary_effects_extend_but_do_not_stack(write_scenario):
     data = _one_issue(0.3, 0.3, horizon=6)
     for name in ("alpha", "beta"):
-        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05}
+        data["actors"][name]["strategy"] = {"kind": "boulware", "beta": 0.05, "deadline": 20}
     data["events"] = {
         "every_round": {"label": "Every round", "hazard": 1.0, "repeat": True,
                         "effects": [{"field": "actors.alpha.preferences.port.ideal", "op": "multiply", "value": 0.5,

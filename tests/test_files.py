@@ -36,9 +36,9 @@ PATH_METHODS = {"read_text", "read_bytes", "write_text", "write_bytes", "open", 
                 "rmdir", "write_html", "write_image", "to_parquet", "to_csv"}  # fmt: skip
 # Receivers of those method names that are the tool's own handles (sim.files.Folder, ResultsFolder) or
 # not files at all (text, tables).
-OWN_RECEIVERS = {"self.dir", "folder", "self", "folder.dir", "self.folder", "result.folder.dir", "self.chunks", "inner", "handle",
-                 "Folder", "ResultsFolder", "cls", "text", "value", "key", "data", "table", "frame", "message",
-                 "name", "stem", "where", "prefix", "path.name", "relative", "str"}  # fmt: skip
+OWN_RECEIVERS = {"self.dir", "folder", "self", "folder.dir", "self.folder", "result.folder.dir", "self.chunks",
+                 "inner", "handle", "Folder", "ResultsFolder", "cls", "text", "value", "key", "data", "table", "frame",
+                 "message", "name", "stem", "where", "prefix", "path.name", "relative", "str"}  # fmt: skip
 # pyarrow readers and writers take file objects opened by sim.files in these modules.
 PYARROW_MODULES = {"sim/outputs/folder.py", "sim/outputs/chunks.py", "sim/outputs/integrity.py", "sim/outputs/store.py",
                    "sim/experiments/replay.py"}  # fmt: skip

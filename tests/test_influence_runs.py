@@ -128,7 +128,7 @@ def test_markov_pce_results_do_not_depend_on_the_batch(imported):
 
 
 def test_equilibrium_players_never_sign_below_their_outside_option():
-    from sim.reference.cases import pie_scenario
+    from sim.reference.bargaining import pie_scenario
 
     spec = pie_scenario((0.9, 0.9), outside=(0.6, 0.6))  # no split gives both 0.6
     runs = run_ensemble(spec, 20, seed=0).runs

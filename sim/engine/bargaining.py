@@ -1,15 +1,13 @@
-"""Pure array functions of the bargaining stage: utilities, aspirations, trade-off offers.
+"""Pure array functions of the bargaining stage: utilities and trade-off offers.
 
 Shapes put the run axis first: R runs, A actors, I issues. Positions are in issue units, distances
 are shares of an issue's range (0-1), utilities are on the 0-1 scale (1 = the actor's ideal).
 
-The offer rule combines two published heuristics:
-- time-dependent concession (Faratin, Sierra & Jennings 1998): the proposer's aspiration falls from 1
-  at round 0 to its outside option at the horizon, as 1 - (t/T)^(1/beta);
-- trade-off (Faratin, Sierra & Jennings 2002; Raiffa 1982): the proposer moves along the efficient
-  contract curve between itself and the other parties as it believes them, giving ground first on the
-  issues they care most about relative to itself, which is how logrolling emerges. It concedes along
-  this curve just far enough that it believes every responder accepts, and never past its aspiration.
+The offer rule is the trade-off heuristic (Faratin, Sierra & Jennings 2002; Raiffa 1982): the proposer
+moves along the efficient contract curve between itself and the other parties as it believes them,
+giving ground first on the issues they care most about relative to itself, which is how logrolling
+emerges. It concedes along this curve just far enough that it believes every responder accepts, and
+never past its demand, which its tactic sets (``sim.engine.tactics``).
 """
 
 from __future__ import annotations
@@ -21,7 +19,9 @@ import numpy as np
 
 STATUS_ACTIVE, STATUS_AGREEMENT, STATUS_WALKOUT, STATUS_BREAKDOWN, STATUS_NO_DEAL = range(5)
 STATUS_CONVERGED, STATUS_HORIZON = 5, 6  # influence-only runs: the model's stopping rule, or out of rounds
-STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal", "converged", "horizon")
+STATUS_SIGNED, STATUS_REJECTED, STATUS_FROZEN = 7, 8, 9  # awaiting ratification; rejected, talks over; collapsed
+STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal", "converged", "horizon", "signed",
+                "rejected", "frozen")  # fmt: skip
 
 
 def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
@@ -45,24 +45,6 @@ def utility(
     """
     distance = np.minimum(np.abs(package - ideal) / span, 1.0)
     return 1.0 - (weight * loss(distance, risk[..., None])).sum(axis=-1)
-
-
-def aspiration(round_: int | np.ndarray, horizon: int, beta: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """Time-dependent aspiration, 0-1: 1 in the first round (index 0), falling to ``floor`` in the last
-    round played (index horizon - 1) and staying there.
-
-    beta < 1 concedes late (Boulware), 1 linearly, > 1 early (Conceder)."""
-    progress = np.clip(np.asarray(round_, dtype=float) / max(horizon - 1, 1), 0.0, 1.0)
-    return floor + (1.0 - floor) * (1.0 - progress ** (1.0 / beta))
-
-
-def reservation(
-    round_: int, horizon: int, patience: np.ndarray, beta: np.ndarray, outside: np.ndarray, breakdown: np.ndarray
-) -> np.ndarray:
-    """Least utility a responder accepts at ``round_``: the better of its outside option and the
-    discounted value of going on, which is its own next-round aspiration unless talks break down."""
-    going_on = patience * ((1.0 - breakdown) * aspiration(round_ + 1, horizon, beta, outside) + breakdown * outside)
-    return np.maximum(outside, going_on)
 
 
 def counterpart(ideal: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

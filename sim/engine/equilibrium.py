@@ -4,15 +4,20 @@ Stationary subgame-perfect offers (Rubinstein 1982; with outside options, Binmor
 1989; with breakdown risk, Binmore, Rubinstein & Wolinsky 1986; n parties under unanimity, Baron &
 Ferejohn 1989), found by backward induction over the rounds:
 
-* a responder j accepts at round t anything worth at least V_j(t) = max(o_j, d_j[(1 - q) W_j(t+1) + q o_j]),
-  its outside option or the discounted value of going on, where q is the breakdown risk and W_j(t+1)
-  its expected value at the start of the next round;
+* a responder j accepts at round t anything worth at least
+  V_j(t) = max(o_j, (1 - d_j) b_j + d_j[(1 - q) W_j(t+1) + q a_j]), its outside option or the value of
+  going on: this round's inside option b_j (its utility of the status quo, Binmore, Rubinstein &
+  Wolinsky 1986; Muthoo 1999, ch. 5), then W_j(t+1), its expected value at the start of the next
+  round, unless talks break down (probability q) and it gets a_j (its outside option, or the status
+  quo frozen for good);
 * the proposer offers the package on its contract curve that gives every responder exactly V_j(t) and
   keeps the rest, if that beats its own V_p(t); otherwise there is no deal that round;
 * W_j(t) averages over who is recognised at t.
 
-With a finite horizon T, W_j(T) = o_j (no deal: outside options), so the last proposer takes all. With
-an infinite horizon the values are the fixed point of a whole cycle of the proposer schedule, found by
+With a finite horizon (the parties' common deadline T), W_j(T) is what holds when talks end: the
+outside options (with no status quo, or where a party prefers its outside option to the status quo:
+it leaves, and everyone gets theirs) or the status quo for good; the last proposer takes all. With an
+infinite horizon the values are the fixed point of a whole cycle of the proposer schedule, found by
 Newton's method. Every party is assumed to play this strategy.
 """
 
@@ -31,6 +36,7 @@ from sim.engine.bargaining import (
     package_at,
     utility,
 )
+from sim.engine.protocol import recognition
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -44,14 +50,25 @@ EQUILIBRIUM_TOLERANCE = 1e-9  # utilities this close count as equal (offers at a
 @dataclass
 class PartyValues:
     """The parties' own values (run axis first): ideal (R, P, I), weight (normalised salience, R, P, I),
-    risk, patience and outside option (R, P), and the breakdown risk (R,)."""
+    risk, patience, outside option, inside option (utility of the status quo, 0 without one) and the
+    value after a breakdown (R, P), and the breakdown risk (R,)."""
 
     ideal: np.ndarray
     weight: np.ndarray
     risk: np.ndarray
     patience: np.ndarray
     outside: np.ndarray
+    inside: np.ndarray
+    after: np.ndarray
     breakdown: np.ndarray
+
+    def terminal(self, status_quo: bool) -> np.ndarray:
+        """What each party gets when talks end without a deal (R, P): the status quo for good, unless
+        there is none or a party prefers its outside option (it leaves: everyone gets theirs)."""
+        if not status_quo:
+            return self.outside.copy()
+        leaves = (self.outside > self.inside).any(axis=1, keepdims=True)
+        return np.where(leaves, self.outside, self.inside)
 
     def take(self, rows: np.ndarray) -> PartyValues:
         """The same values for the runs ``rows`` only."""
@@ -86,7 +103,8 @@ def backward_step(values: PartyValues, going_on: np.ndarray, recognition: np.nda
     """One round of backward induction: from next round's values W (R, P) and this round's recognition
     probabilities (R, P), the thresholds V (R, P) and this round's values W (R, P)."""
     q = values.breakdown[:, None]
-    threshold = np.maximum(values.outside, values.patience * ((1 - q) * going_on + q * values.outside))
+    later = (1 - q) * going_on + q * values.after
+    threshold = np.maximum(values.outside, (1 - values.patience) * values.inside + values.patience * later)
     value = np.zeros_like(threshold)
     for proposer in range(recognition.shape[1]):
         chance = recognition[:, proposer]
@@ -99,16 +117,23 @@ def backward_step(values: PartyValues, going_on: np.ndarray, recognition: np.nda
 
 
 def solve(
-    values: PartyValues, schedule: np.ndarray, span: np.ndarray, infinite: bool, tolerance: float = 1e-13
+    values: PartyValues,
+    schedule: np.ndarray,
+    span: np.ndarray,
+    infinite: bool,
+    terminal: np.ndarray | None = None,
+    tolerance: float = 1e-13,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Acceptance thresholds V and start-of-round values W, both (T, R, P), for a schedule of recognition
     probabilities (T, R, P).
 
-    Finite: backward induction from W(T) = outside options. Infinite: the schedule repeats with its
-    shortest period forever, and the values at the end of a period are the fixed point of one period."""
+    Finite: backward induction from W(T) = ``terminal`` (default the outside options). Infinite: the
+    schedule repeats with its shortest period forever, and the values at the end of a period are the
+    fixed point of one period."""
     rounds = len(schedule)
     period = _period(schedule) if infinite else rounds
-    going_on = _stationary(values, schedule[:period], span, tolerance) if infinite else values.outside.copy()
+    end = values.outside.copy() if terminal is None else terminal
+    going_on = _stationary(values, schedule[:period], span, tolerance) if infinite else end
     threshold = np.empty((period, *values.outside.shape))
     value = np.empty_like(threshold)
     for t in range(period - 1, -1, -1):
@@ -191,48 +216,56 @@ class EquilibriumPlay:
     def __init__(self, model: NegotiationModel):
         self.model = model
         spec = model.spec
-        self.infinite = any(spec.actors[p].strategy.horizon == "infinite" for p in spec.parties())
+        strategy = spec.actors[spec.parties()[0]].strategy  # the same for every party (checked at load)
+        self.infinite = strategy.horizon == "infinite"
+        self.deadline = None if self.infinite else int(strategy.deadline)  # rounds: the game's last is T - 1
         self.dynamic = bool(spec.events) or spec.influence.model != "none"
         self.threshold: np.ndarray | None = None  # (T - start, R, P)
         self.value: np.ndarray | None = None
+        self.terminal: np.ndarray | None = None  # (R, P): after the deadline
         self.start = 0
 
     def party_values(self) -> PartyValues:
         m, p = self.model, self.model.layout.parties
-        own = m.own_now
+        own, values = m.own_now, m.values
         return PartyValues(
             own.ideal[:, p], m.own_weight[:, p], own.risk[:, p], own.patience[:, p], own.outside[:, p],
-            m.state.breakdown_risk,
+            values.flow[:, p], values.after[:, p], m.state.breakdown_risk,
         )  # fmt: skip
 
     def schedule(self, start: int) -> np.ndarray:
-        """Recognition probabilities (T - start, R, P) of the parties in each remaining round."""
+        """Recognition probabilities (T - start, R, P) of the parties in each remaining round of the game
+        (to the deadline, or over the window for an infinite horizon)."""
         m = self.model
-        parties, rounds, runs = m.layout.parties, m.layout.horizon, len(m.run_ids)
-        out = np.zeros((rounds - start, runs, len(parties)))
-        protocol = m.spec.protocol.proposer
-        for t in range(start, rounds):
-            if protocol == "capability":
-                weight = m.own_now.capability[:, parties]
-                total = weight.sum(axis=1, keepdims=True)
-                out[t - start] = np.where(total > 0, weight / np.where(total > 0, total, 1), 1 / len(parties))
-            else:
-                turn = m.layout.first_proposer + (t if protocol == "alternating" else 0)
-                out[t - start, :, turn % len(parties)] = 1.0
-        return out
+        rounds = m.layout.horizon if self.infinite else self.deadline
+        chances = [
+            recognition(m.spec.protocol.proposer, m.layout, m.own_now.capability, t) for t in range(start, rounds)
+        ]
+        return np.stack(chances) if chances else np.zeros((0, len(m.run_ids), len(m.layout.parties)))
 
     def refresh(self, round_: int) -> None:
         """Solve (again) from ``round_`` if nothing is solved yet or the values may have moved."""
         if self.threshold is None or self.dynamic:
             self.start = round_
-            span = self.model.layout.span
-            self.threshold, self.value = solve(self.party_values(), self.schedule(round_), span, self.infinite)
+            values = self.party_values()
+            self.terminal = values.terminal(self.model.spec.status_quo is not None)
+            schedule = self.schedule(round_)
+            if len(schedule):
+                self.threshold, self.value = solve(values, schedule, self.model.layout.span, self.infinite,
+                                                   self.terminal)  # fmt: skip
+            else:
+                self.threshold = self.value = np.zeros((0, *self.terminal.shape))
 
     def take(self, rows: np.ndarray) -> None:
         """Keep only the batch rows ``rows``."""
         if self.threshold is not None:
             self.threshold, self.value = self.threshold[:, rows], self.value[:, rows]
+            self.terminal = self.terminal[rows]
 
     def at(self, round_: int) -> tuple[np.ndarray, np.ndarray]:
-        """Thresholds V and values W (R, P) of round ``round_``."""
-        return self.threshold[round_ - self.start], self.value[round_ - self.start]
+        """Thresholds V and values W (R, P) of round ``round_``; after the deadline the game is over:
+        nothing is accepted and each party's value is what holds without a deal."""
+        index = round_ - self.start
+        if index >= len(self.threshold):
+            return np.full_like(self.terminal, np.inf), self.terminal
+        return self.threshold[index], self.value[index]

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.engine.random import stream_id, uniforms
 from sim.engine.state import ActorArrays, BatchState, Layout, draw
-from sim.scenario.checks import EFFECT_FIELDS, parse_effect_field
+from sim.scenario.effects import EFFECT_FIELDS, parse_effect_field
 from sim.scenario.schema import Scenario
 
 _ARRAY_OF = {"outside_option.value": "outside"}
@@ -24,7 +24,7 @@ class CompiledEffect:
     """One effect, resolved to array coordinates."""
 
     event: int
-    actor: int
+    actor: int | None  # None: a position of the status quo
     array: str  # ActorArrays field name
     issue: int | None
     op: str
@@ -36,7 +36,10 @@ class CompiledEffect:
     def apply(self, arrays: ActorArrays, mask: np.ndarray) -> None:
         """Apply to the runs in ``mask`` (R,), clipping to the field's bounds."""
         target = getattr(arrays, self.array)
-        index = (mask, self.actor) if self.issue is None else (mask, self.actor, self.issue)
+        if self.actor is None:
+            index = (mask, self.issue)
+        else:
+            index = (mask, self.actor) if self.issue is None else (mask, self.actor, self.issue)
         current = target[index]
         if self.op == "set":
             changed = np.full_like(current, self.value)
@@ -54,11 +57,11 @@ def compile_effects(spec: Scenario, layout: Layout) -> list[CompiledEffect]:
         for effect in event.effects:
             actor, field, issue = parse_effect_field(effect.field)
             i = None if issue is None else layout.issues.index(issue)
-            low, high = (layout.low[i], layout.high[i]) if field == "ideal" else EFFECT_FIELDS[field]
+            low, high = (layout.low[i], layout.high[i]) if field in ("ideal", "status_quo") else EFFECT_FIELDS[field]
             out.append(
                 CompiledEffect(
                     e,
-                    layout.actors.index(actor),
+                    None if actor is None else layout.actors.index(actor),
                     _ARRAY_OF.get(field, field),
                     i,
                     effect.op,

@@ -3,10 +3,17 @@
 One ``step()`` is one round:
     events fire -> stakeholders lobby and positions move -> parties reconsider their outside
     options (walkouts) -> a party is recognised and proposes -> every party responds ->
-    agreements, learning from rejections, exogenous breakdown, and the horizon are settled.
+    signatures (and ratification votes), learning from rejections, exogenous breakdown, and the end of
+    the observation window are settled.
+
+While no agreement is in force the status quo holds (if the scenario declares one): every party gets
+its utility of it each round, which is what makes going on worth something. A run still talking at the
+end of the window is ``no_deal``: talks go on, the status quo in force.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -17,21 +24,46 @@ from sim.engine.bargaining import (
     STATUS_AGREEMENT,
     STATUS_BREAKDOWN,
     STATUS_CONVERGED,
+    STATUS_FROZEN,
     STATUS_HORIZON,
-    STATUS_NAMES,
     STATUS_NO_DEAL,
+    STATUS_REJECTED,
+    STATUS_SIGNED,
     STATUS_WALKOUT,
     utility,
 )
 from sim.engine.equilibrium import EquilibriumPlay
 from sim.engine.events import EventSchedule
+from sim.engine.protocol import draw_proposer, recognition
 from sim.engine.random import RunStreams
+from sim.engine.ratification import Ratifiers
+from sim.engine.results import result_columns
 from sim.engine.state import BatchState, Layout, draw
+from sim.engine.strategies import STRATEGIES
+from sim.engine.tactics import OfferHistory
 from sim.engine.trace import TraceRecorder
 from sim.influence import make_influence
-from sim.influence.static import weighted_mean, weighted_median
 from sim.numerics import normalised
 from sim.scenario.schema import Scenario
+
+#: Per-run arrays of the model that follow the batch as finished runs are retired (see ``_retire``).
+SCRATCH = ("proposer", "offer", "accepts", "expected", "walk_gap", "worth", "needed", "demand_now")
+
+
+@dataclass
+class RoundValues:
+    """What going on is worth this round, per run and actor (R, A), as each actor knows it and as the
+    others believe it (``_public``): ``flow`` the utility of the status quo (0 without one), ``floor``
+    the least a tactic ever demands (the better of the outside option and the flow), ``after`` what a
+    breakdown leads to (the outside option, or the status quo frozen); ``breakdown`` (R,) its chance."""
+
+    flow: np.ndarray
+    flow_public: np.ndarray
+    floor: np.ndarray
+    floor_public: np.ndarray
+    after: np.ndarray
+    after_public: np.ndarray
+    breakdown: np.ndarray
 
 
 class NegotiationModel(mesa.Model):
@@ -60,6 +92,7 @@ class NegotiationModel(mesa.Model):
             lambda step: self.streams.uniforms("smp", step, len(self.layout.actors)),
         )  # fmt: skip
         self.influence_only = len(self.layout.parties) == 0
+        self.frozen_after_breakdown = spec.status_quo is not None and spec.status_quo.after_breakdown == "status_quo"
         n, a_count = len(self.run_ids), len(self.layout.actors)
         self.proposer = np.zeros(n, dtype=np.int64)
         self.offer = np.full((n, len(self.layout.issues)), np.nan)
@@ -68,17 +101,26 @@ class NegotiationModel(mesa.Model):
         self.walk_gap = np.zeros((n, a_count))
         self.worth = np.full((n, a_count), np.nan)  # a responder's utility of this round's offer
         self.needed = np.full((n, a_count), np.nan)  # and the least it would accept
+        self.demand_now = np.full((n, a_count), np.nan)  # a proposer's demand for itself this round
         self.round_index = 0
+        self.slot_of = {int(actor): slot for slot, actor in enumerate(self.layout.parties)}
+        self.offers = OfferHistory(n, len(self.layout.parties), _memory(spec))
+        self.ratifiers = Ratifiers(self)
+        self._refresh_values()
+        self.strategy_of = {}
         for index, name in enumerate(self.layout.actors):
-            agent_type = PartyAgent if index in self.layout.parties else StakeholderAgent
-            agent_type(self, index, name)
+            if index in self.slot_of:
+                strategy = spec.actors[name].strategy
+                self.strategy_of[index] = STRATEGIES[strategy.kind](self, index, strategy)
+                PartyAgent(self, index, name, self.strategy_of[index])
+            else:
+                StakeholderAgent(self, index, name)
         self.party_agents = self.agents.select(agent_type=PartyAgent)
         self.stakeholder_agents = self.agents.select(agent_type=StakeholderAgent)
         playing_equilibrium = any(spec.actors[p].strategy.kind == "equilibrium" for p in spec.parties())
         self.equilibrium = EquilibriumPlay(self) if playing_equilibrium else None
         self.recorder = TraceRecorder(self) if trace else None
         self.retired: list[dict[str, np.ndarray]] = []
-        self._refresh_values()
 
     # --- one round -------------------------------------------------------------------------
     def step(self) -> None:
@@ -92,8 +134,9 @@ class NegotiationModel(mesa.Model):
         else:
             self._bargain(t)
         self.round_index += 1
-        self.running = bool(self.state.active.any())
-        if self.running and self.state.active.mean() < 0.7:
+        live = self.state.live
+        self.running = bool(live.any())
+        if self.running and live.mean() < 0.7:
             self._retire_finished()
 
     def _settle_influence(self, t: int) -> None:
@@ -117,8 +160,9 @@ class NegotiationModel(mesa.Model):
         self._recognise(t)
         self.offer[:] = np.nan
         self.expected[:] = False
-        self.worth[:] = self.needed[:] = np.nan
+        self.worth[:] = self.needed[:] = self.demand_now[:] = np.nan
         self.party_agents.do("propose")
+        self._observe_offers()
         self.party_agents.do("respond")
         if self.recorder is not None:
             self.recorder.record(t)
@@ -126,24 +170,43 @@ class NegotiationModel(mesa.Model):
 
     def _retire_finished(self) -> None:
         """Store the results of finished runs and drop them from every per-run array, so that
-        later rounds only compute on runs still negotiating."""
-        done, keep = np.flatnonzero(~self.state.active), np.flatnonzero(self.state.active)
+        later rounds only compute on runs still negotiating (or awaiting a vote)."""
+        live = self.state.live
+        done, keep = np.flatnonzero(~live), np.flatnonzero(live)
         self.retired.append(self._columns(done))
         self.state = self.state.take(keep)
-        for holder in (self.events, self.streams, self.influence, self.equilibrium):
+        holders = (self.events, self.streams, self.influence, self.equilibrium, self.offers, self.ratifiers,
+                   *self.strategy_of.values())  # fmt: skip
+        for holder in holders:
             if holder is not None:
                 holder.take(keep)
         self.run_ids = self.run_ids[keep]
-        for name in ("proposer", "offer", "accepts", "expected", "walk_gap", "worth", "needed"):
+        for name in SCRATCH:
             setattr(self, name, getattr(self, name)[keep])
         self._refresh_values()
 
     def _refresh_values(self, saliences_changed: bool = True) -> None:
-        """This round's effective values (base plus temporary effects) and normalised saliences."""
+        """This round's effective values (base plus temporary effects), normalised saliences and what
+        going on is worth (``values``)."""
         self.own_now, self.public_now = self.events.effective(self.state, self.round_index)
         if saliences_changed:
             self.own_weight = normalised(self.own_now.salience)
             self.public_weight = normalised(self.public_now.salience)
+        span = self.layout.span
+        if self.spec.status_quo is None:
+            flow = flow_public = np.zeros_like(self.own_now.outside)
+        else:
+            own, pub = self.own_now, self.public_now
+            flow = utility(own.status_quo[:, None, :], own.ideal, self.own_weight, own.risk, span)
+            flow_public = utility(pub.status_quo[:, None, :], pub.ideal, self.public_weight, pub.risk, span)
+        outside, outside_public = self.own_now.outside, self.public_now.outside
+        frozen = self.frozen_after_breakdown
+        self.values = RoundValues(
+            flow=flow, flow_public=flow_public,
+            floor=np.maximum(outside, flow), floor_public=np.maximum(outside_public, flow_public),
+            after=flow if frozen else outside, after_public=flow_public if frozen else outside_public,
+            breakdown=self.state.breakdown_risk,
+        )  # fmt: skip
 
     def _lobby(self) -> None:
         """Stakeholders lobby and the parties' base ideals move; saliences stay as they are."""
@@ -161,40 +224,70 @@ class NegotiationModel(mesa.Model):
         self.state.end(leaving, STATUS_WALKOUT, t + 1)
 
     def _recognise(self, t: int) -> None:
-        parties, protocol = self.layout.parties, self.spec.protocol
-        if protocol.proposer == "alternating":
-            self.proposer[:] = parties[(self.layout.first_proposer + t) % len(parties)]
-        elif protocol.proposer == "fixed":
-            self.proposer[:] = parties[self.layout.first_proposer]
-        else:
-            weight = self.own_now.capability[:, parties]
-            weight = np.where(weight.sum(axis=1, keepdims=True) > 0, weight, 1.0)
-            cumulative = np.cumsum(weight, axis=1) / weight.sum(axis=1, keepdims=True)
-            draw_ = self.streams.uniforms("recognition", t)
-            choice = np.minimum((draw_ >= cumulative).sum(axis=1), len(parties) - 1)
-            self.proposer[:] = parties[choice]
+        protocol = self.spec.protocol.proposer
+        chances = recognition(protocol, self.layout, self.own_now.capability, t)
+        slots = chances.argmax(axis=1) if protocol != "capability" else draw_proposer(
+            chances, self.streams.uniforms("recognition", t)[:, 0])  # fmt: skip
+        self.proposer[:] = self.layout.parties[slots]
+
+    def _observe_offers(self) -> None:
+        """Every party sees the offer on the table: the proposer's believed worth of it joins the
+        history the imitative tactics read."""
+        pub, span = self.public_now, self.layout.span
+        for actor, slot in self.slot_of.items():
+            rows = np.flatnonzero(self.state.active & (self.proposer == actor) & ~np.isnan(self.offer[:, 0]))
+            worth = utility(self.offer[rows], pub.ideal[rows, actor], self.public_weight[rows, actor],
+                            pub.risk[rows, actor], span)  # fmt: skip
+            self.offers.push(rows, slot, worth)
 
     def _settle(self, t: int) -> None:
         state, parties = self.state, self.layout.parties
-        agreed = state.active & self.accepts[:, parties].all(axis=1)
+        talking = state.active.copy()
+        agreed = talking & self.accepts[:, parties].all(axis=1)
         state.terms[agreed] = self.offer[agreed]
-        state.end(agreed, STATUS_AGREEMENT, t + 1)
-        surprised = state.active[:, None] & self.expected & ~self.accepts
+        if self.ratifiers:
+            state.status[agreed] = STATUS_SIGNED
+            state.vote_round[agreed] = t + self.ratifiers.delay(np.flatnonzero(agreed))
+        else:
+            state.end(agreed, STATUS_AGREEMENT, t + 1)
+        surprised = talking[:, None] & self.expected & ~self.accepts
         rows, responders = np.nonzero(surprised)
         state.belief_shift[rows, self.proposer[rows], responders] += self.spec.protocol.belief_step
         broke = state.active & (self.streams.uniforms("breakdown", t)[:, 0] < state.breakdown_risk)
-        state.end(broke, STATUS_BREAKDOWN, t + 1)
+        state.end(broke, STATUS_FROZEN if self.frozen_after_breakdown else STATUS_BREAKDOWN, t + 1)
+        if self.ratifiers:
+            self._vote(t)
         if t + 1 >= self.layout.horizon:
             state.end(state.active, STATUS_NO_DEAL, t + 1)
+            awaiting = state.status == STATUS_SIGNED
+            state.end_round[awaiting] = t + 1  # signed, still awaiting ratification when the window closes
 
-    # --- helpers for the agents ------------------------------------------------------------
+    def _vote(self, t: int) -> None:
+        """The bodies vote on the packages whose day has come: in force, rejected for good, or back to
+        the table (and the rejecting body's threshold learnt)."""
+        state = self.state
+        due = np.flatnonzero((state.status == STATUS_SIGNED) & (state.vote_round <= t))
+        if due.size == 0:
+            return
+        accepted, ends = self.ratifiers.vote(due, state.terms[due])
+        if self.recorder is not None:
+            self.recorder.record_votes(t, due, accepted, ends)
+        state.end(due[accepted], STATUS_AGREEMENT, t + 1)
+        state.end(due[~accepted & ends], STATUS_REJECTED, t + 1)
+        back = due[~accepted & ~ends]
+        state.status[back] = STATUS_ACTIVE
+        state.terms[back] = np.nan
+        state.vote_round[back] = -1
+        state.rejections[due[~accepted]] += 1
+
+    # --- helpers for the strategies ---------------------------------------------------------
     def other_parties(self, actor: int) -> np.ndarray:
         """Actor indices of the parties other than ``actor``."""
         return self.layout.parties[self.layout.parties != actor]
 
     # --- results ---------------------------------------------------------------------------
     def run_to_end(self) -> None:
-        """Step until every run has ended (at the latest at the horizon)."""
+        """Step until every run has ended (at the latest at the window's end)."""
         while self.running and self.round_index < self.layout.horizon:
             self.step()
 
@@ -205,47 +298,19 @@ class NegotiationModel(mesa.Model):
         order = np.argsort(columns["run"], kind="stable")
         return {key: value[order] for key, value in columns.items()}
 
-    def _forecast_columns(self, own) -> dict[str, np.ndarray]:
-        """Influence-only results: each actor's final position, the c.s weighted mean and median of the
-        positions per issue (the forecast), and KTAB's winning probability per actor for smp."""
-        layout, columns = self.layout, {}
-        weight = own.capability[:, :, None] * own.salience
-        for i, issue in enumerate(layout.issues):
-            columns[f"forecast_mean_{issue}"] = weighted_mean(own.ideal[:, :, i], weight[:, :, i])
-            columns[f"forecast_median_{issue}"] = weighted_median(own.ideal[:, :, i], weight[:, :, i])
-        for a, actor in enumerate(layout.actors):
-            for i, issue in enumerate(layout.issues):
-                columns[f"position.{actor}.{issue}"] = own.ideal[:, a, i]  # dots: names cannot hold one
-        if hasattr(self.influence, "win_probabilities"):
-            win = self.influence.win_probabilities(own)
-            for a, actor in enumerate(layout.actors):
-                columns[f"win_{actor}"] = win[:, a]
-        return columns
-
     def _columns(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Result columns of the batch rows ``rows``; utilities use each actor's final own values."""
-        state, layout = self.state.take(rows), self.layout
-        agreed = state.status == STATUS_AGREEMENT
-        columns: dict[str, np.ndarray] = {
-            "run": self.run_ids[rows],
-            "status": np.array(STATUS_NAMES, dtype=object)[state.status],
-            "walkout_actor": np.where(
-                state.walkout_actor >= 0, np.array(layout.actors, dtype=object)[state.walkout_actor], None
-            ),
-            "round": state.end_round.astype(np.int32),
-        }
-        for i, issue in enumerate(layout.issues):
-            columns[f"term_{issue}"] = state.terms[:, i]
-        own = state.own
-        if self.influence_only:
-            columns.update(self._forecast_columns(own))
-            return columns
-        weight = normalised(own.salience)
-        terms = np.where(agreed[:, None], state.terms, own.ideal[:, 0])
-        for a, actor in enumerate(layout.actors):
-            deal = utility(terms, own.ideal[:, a], weight[:, a], own.risk[:, a], layout.span)
-            columns[f"utility_{actor}"] = np.where(agreed, deal, own.outside[:, a])
-        return columns
+        return result_columns(self, rows)
+
+
+def _memory(spec: Scenario) -> int:
+    """How many of each party's offers the imitative tactics look back over, plus the latest."""
+    depth = 1
+    for party in spec.parties():
+        strategy = spec.actors[party].strategy
+        parts = strategy.tactics if strategy.kind == "mixture" else [strategy]
+        for tactic in parts:
+            depth = max(depth, (tactic.steps or 0) + 1, (tactic.window or 0) + 1)
+    return depth
 
 
 def simulate(spec: Scenario, runs: np.ndarray, seed: int, trace: bool = False) -> NegotiationModel:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from sim.engine.bargaining import STATUS_ACTIVE
+from sim.engine.bargaining import STATUS_ACTIVE, STATUS_SIGNED
 from sim.engine.random import stream_id, uniforms
 from sim.scenario.distributions import is_random, mean_of
 from sim.scenario.schema import Scenario
@@ -19,9 +19,10 @@ from sim.scenario.schema import Scenario
 
 @dataclass
 class ActorArrays:
-    """Per-run actor values. (R, A, I): ideal (issue units), salience (>= 0); (R, A): capability
-    (>= 0), patience (per-round discount, 0-1), risk (-1 to 1), outside (utility of no deal, 0-1),
-    beta (concession exponent, > 0)."""
+    """Per-run values events can change. (R, A, I): ideal (issue units), salience (>= 0); (R, A):
+    capability (>= 0), patience (per-round discount, 0-1), risk (-1 to 1), outside (utility of no deal,
+    0-1); (R, I): the status quo's positions (issue units; the middle of each range where none is
+    declared, and then unused)."""
 
     ideal: np.ndarray
     salience: np.ndarray
@@ -29,7 +30,7 @@ class ActorArrays:
     patience: np.ndarray
     risk: np.ndarray
     outside: np.ndarray
-    beta: np.ndarray
+    status_quo: np.ndarray
 
     def copy(self, names: set[str] | None = None) -> ActorArrays:
         """A copy whose arrays ``names`` (default all) are new; the others are shared."""
@@ -88,18 +89,22 @@ def actor_arrays(spec: Scenario, layout: Layout, runs: np.ndarray, seed: int | N
     """Drawn values for every run (``seed`` given) or the believed means broadcast to every run."""
     n, a_count, i_count = len(runs), len(layout.actors), len(layout.issues)
     value = (lambda v, p: draw(v, p, seed, runs)) if seed is not None else (lambda v, p: np.full(n, mean_of(v)))
+    middle = 0.5 * (layout.low + layout.high)
     out = ActorArrays(
-        ideal=np.broadcast_to(0.5 * (layout.low + layout.high), (n, a_count, i_count)).copy(),
+        ideal=np.broadcast_to(middle, (n, a_count, i_count)).copy(),
         salience=np.zeros((n, a_count, i_count)),
-        **{k: np.zeros((n, a_count)) for k in ("capability", "patience", "risk", "outside", "beta")},
+        **{k: np.zeros((n, a_count)) for k in ("capability", "patience", "risk", "outside")},
+        status_quo=np.broadcast_to(middle, (n, i_count)).copy(),
     )
+    if spec.status_quo is not None:
+        for i, issue in enumerate(layout.issues):
+            out.status_quo[:, i] = value(spec.status_quo.positions[issue], f"status_quo.positions.{issue}")
     for a, name in enumerate(layout.actors):
         actor, base = spec.actors[name], f"actors.{name}"
         out.capability[:, a] = value(actor.capability, f"{base}.capability")
         out.patience[:, a] = value(actor.patience, f"{base}.patience")
         out.risk[:, a] = value(actor.risk, f"{base}.risk")
         out.outside[:, a] = value(actor.outside_option.value, f"{base}.outside_option.value")
-        out.beta[:, a] = value(actor.strategy.beta, f"{base}.strategy.beta")
         for i, issue in enumerate(layout.issues):
             pref = actor.preferences.get(issue)
             if pref is not None:
@@ -119,12 +124,20 @@ class BatchState:
     status: np.ndarray  # (R,) int8 STATUS_*
     walkout_actor: np.ndarray  # (R,) actor index or -1
     end_round: np.ndarray  # (R,) round the run ended, -1 while active
-    terms: np.ndarray  # (R, I) agreed package, NaN without agreement
+    terms: np.ndarray  # (R, I) agreed (or signed) package, NaN without one
     belief_shift: np.ndarray  # (R, A, A) proposer's raise of a responder's believed reservation
+    vote_round: np.ndarray  # (R,) 0-based round of the ratification vote of a signed package, -1 if none
+    rejections: np.ndarray  # (R,) packages rejected by a ratifying body so far
 
     @property
     def active(self) -> np.ndarray:
+        """Runs in which talks go on this round."""
         return self.status == STATUS_ACTIVE
+
+    @property
+    def live(self) -> np.ndarray:
+        """Runs still to simulate: talks going on, or a signed package awaiting its vote."""
+        return (self.status == STATUS_ACTIVE) | (self.status == STATUS_SIGNED)
 
     @classmethod
     def initial(cls, spec: Scenario, layout: Layout, runs: np.ndarray, seed: int) -> BatchState:
@@ -139,6 +152,8 @@ class BatchState:
             end_round=np.full(n, -1, dtype=np.int32),
             terms=np.full((n, len(layout.issues)), np.nan),
             belief_shift=np.zeros((n, a_count, a_count)),
+            vote_round=np.full(n, -1, dtype=np.int64),
+            rejections=np.zeros(n, dtype=np.int32),
         )
 
     def take(self, rows: np.ndarray) -> BatchState:
@@ -147,6 +162,6 @@ class BatchState:
         return BatchState(**{k: v.take(rows) if isinstance(v, ActorArrays) else v[rows] for k, v in values.items()})
 
     def end(self, mask: np.ndarray, status: int, round_: int) -> None:
-        """Close the runs in ``mask`` with ``status`` at ``round_``."""
+        """Close the runs in ``mask`` (a boolean mask or batch rows) with ``status`` at ``round_``."""
         self.status[mask] = status
         self.end_round[mask] = round_

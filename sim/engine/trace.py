@@ -13,12 +13,14 @@ if TYPE_CHECKING:
 
 class TraceRecorder:
     """Collects, for every active run and round, each actor's position on each issue, the offer on
-    the table, who proposed it and who accepted it (stakeholders do not vote: ``accepted`` is null)."""
+    the table, who proposed it and who accepted it (stakeholders do not vote: ``accepted`` is null),
+    the proposer's demand for itself, and the ratification votes."""
 
     def __init__(self, model: NegotiationModel):
         self.model = model
         self.chunks: list[dict[str, np.ndarray]] = []
         self.fired: list[tuple[int, int, str]] = []  # (run, round, event) for every event that fired
+        self.votes: list[tuple[int, int, str]] = []  # (run, round, outcome) of every ratification vote
 
     def record_events(self, round_: int, fired: np.ndarray) -> None:
         """Note the events (R, E) that fired this round."""
@@ -29,6 +31,16 @@ class TraceRecorder:
     def events(self) -> pd.DataFrame:
         """run, round, event: every event that fired in a traced run."""
         return pd.DataFrame(sorted(self.fired), columns=["run", "round", "event"])
+
+    def record_votes(self, round_: int, rows: np.ndarray, accepted: np.ndarray, ends: np.ndarray) -> None:
+        """Note the ratification votes held this round in batch rows ``rows``."""
+        outcome = np.where(accepted, "ratified", np.where(ends, "rejected: talks end", "rejected: talks resume"))
+        for row, text in zip(rows, outcome, strict=True):
+            self.votes.append((int(self.model.run_ids[row]), round_ + 1, str(text)))
+
+    def vote_table(self) -> pd.DataFrame:
+        """run, round, vote: every ratification vote in a traced run."""
+        return pd.DataFrame(sorted(self.votes), columns=["run", "round", "vote"])
 
     def record(self, round_: int) -> None:
         m = self.model
@@ -49,6 +61,7 @@ class TraceRecorder:
                 "accepted": np.broadcast_to(accepted[:, :, None], shape).ravel(),
                 "utility": np.broadcast_to(m.worth[runs][:, :, None], shape).ravel(),
                 "needed": np.broadcast_to(m.needed[runs][:, :, None], shape).ravel(),
+                "demand": np.broadcast_to(m.demand_now[runs][:, :, None], shape).ravel(),
             }
         )
 
@@ -59,7 +72,7 @@ class TraceRecorder:
         if not self.chunks:
             dtypes = {"run": np.int64, "round": np.int32, "actor": np.int64, "issue": np.int64}
             dtypes |= {"position": float, "offer": float, "proposer": bool, "accepted": float}
-            dtypes |= {"utility": float, "needed": float}
+            dtypes |= {"utility": float, "needed": float, "demand": float}
             self.chunks.append({name: np.empty(0, dtype=dtype) for name, dtype in dtypes.items()})
         out = {key: np.concatenate([c[key] for c in self.chunks]) for key in self.chunks[0]}
         order = np.lexsort((out["issue"], out["actor"], out["round"], out["run"]))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.engine.bargaining import STATUS_NAMES
 from sim.engine.model import NegotiationModel
+from sim.engine.results import IN_FORCE
 from sim.outputs.indicators import add_indicators
 from sim.scenario.schema import Scenario
 
@@ -51,6 +52,8 @@ def run_chunk(
     # Fixed categories, so every chunk (with walkouts or without) has the same column types and bytes.
     columns["status"] = pd.Categorical(columns["status"], categories=STATUS_NAMES[1:])
     columns["walkout_actor"] = pd.Categorical(columns["walkout_actor"], categories=spec.parties())
+    if "in_force" in columns:
+        columns["in_force"] = pd.Categorical(columns["in_force"], categories=IN_FORCE)
     runs = add_indicators(spec.outcomes, pd.DataFrame(columns))
     traced = pd.DataFrame(model.recorder.columns()) if model.recorder is not None else None
     return Ensemble(runs, traced)

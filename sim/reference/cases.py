@@ -9,43 +9,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from sim.engine.equilibrium import division_shares
-from sim.engine.model import simulate
 from sim.influence import eum, smp, static
 from sim.influence.pce import victory
+from sim.reference.bargaining import inside_options, nash_limit, rubinstein, status_quo_holds, tactics, unanimity
+from sim.reference.checks import Check, checks, decimals
 from sim.scenario.imports import read_bdm, read_ktab
-from sim.scenario.schema import Scenario
 
 DATA = Path(__file__).resolve().parent / "data"
-
-
-@dataclass(frozen=True)
-class Check:
-    """One published quantity against what the code computes."""
-
-    case: str
-    quantity: str
-    expected: float
-    got: float
-    tolerance: float
-
-    @property
-    def passed(self) -> bool:
-        return math.isfinite(self.got) and abs(self.got - self.expected) <= self.tolerance
-
-
-def decimals(k: int) -> float:
-    """Tolerance of a number published with k decimals."""
-    return 0.5 * 10.0**-k + 1e-12
-
-
-def _checks(case: str, pairs, tolerance: float) -> list[Check]:
-    return [Check(case, name, float(expected), float(got), tolerance) for name, expected, got in pairs]
 
 
 # --- EC car emissions: static baselines and the EUM ---------------------------------------------------
@@ -58,22 +32,22 @@ def ec_static() -> list[Check]:
     c, s, x = table.capability, table.salience, table.position
     case = "EC static"
     out = [Check(case, "c.s weighted mean", 7.389955686853766, static.weighted_mean(x, c * s), 1e-12)]
-    out += _checks(case, [("c weighted mean", 7.4752, static.weighted_mean(x, c))], decimals(4))
-    out += _checks(case, [("unweighted mean", 6.7, x.mean())], decimals(1))
-    out += _checks(
+    out += checks(case, [("c weighted mean", 7.4752, static.weighted_mean(x, c))], decimals(4))
+    out += checks(case, [("unweighted mean", 6.7, x.mean())], decimals(1))
+    out += checks(
         case,
         [(f"c.s mass at {p}", m, (c * s)[x == p].sum()) for p, m in ((4, 0.248), (7, 0.093), (10, 0.336))],
         decimals(3),
     )
-    out += _checks(case, [("weighted median (c.s)", 7, static.weighted_median(x, c * s))], 0)
+    out += checks(case, [("weighted median (c.s)", 7, static.weighted_median(x, c * s))], 0)
     votes = [(4, 7, -0.543), (7, 10, 0.015), (4, 10, -0.528)]
-    out += _checks(
+    out += checks(
         case, [(f"votes {a} over {b}", v, static.condorcet_votes(x, c * s, a, b)) for a, b, v in votes], decimals(3)
     )
     winner = [p for p in (4, 7, 10) if all(static.condorcet_votes(x, c * s, p, q) > 0 for q in (4, 7, 10) if q != p)]
-    out += _checks(case, [("Condorcet winner", 7, winner[0] if winner else math.nan)], 0)
+    out += checks(case, [("Condorcet winner", 7, winner[0] if winner else math.nan)], 0)
     nbs = [(50, 7.28872), (100, 7.33783), (1000, 7.38461), (1e6, 7.38995)]
-    out += _checks(
+    out += checks(
         case, [(f"Nash bargaining y*, K = {k:g}", y, static.nash_bargaining(x, s, c, k)) for k, y in nbs], decimals(5)
     )
     return out
@@ -97,7 +71,7 @@ def ec_eum() -> list[Check]:
         7.324989,
         7.242131,
     ]
-    out = _checks(
+    out = checks(
         case,
         [(f"mean after round {t}", m, eum.weighted_mean(c, s, path[t])[0]) for t, m in enumerate(means)],
         decimals(6),
@@ -117,12 +91,12 @@ def ec_eum() -> list[Check]:
         -2.750413,
     ]
     exponents = [1.405653, 0.754196, 0.508864, 1.405653, 1.046524, 1.046524, 1.964898, 0.5, 2.0, 1.112125]
-    out += _checks(
+    out += checks(
         case,
         [(f"round-1 danger {a}", d, danger[0, i]) for i, (a, d) in enumerate(zip(EC_ORDER, dangers, strict=True))],
         decimals(6),
     )
-    out += _checks(
+    out += checks(
         case,
         [(f"round-1 r {a}", r, risk[0, i]) for i, (a, r) in enumerate(zip(EC_ORDER, exponents, strict=True))],
         decimals(6),
@@ -133,10 +107,10 @@ def ec_eum() -> list[Check]:
         ("round-1 r", risk, 28.333460, 6, (0.003148, 0.008985, 0.004583, 0.007314, 0.008753, 0.011859)),
     ):
         v = eum.votes(c, s, x, r, delta)
-        out += _checks(case, [(f"Z ({label})", z_expected, np.abs(v).sum())], decimals(z_decimals))
+        out += checks(case, [(f"Z ({label})", z_expected, np.abs(v).sum())], decimals(z_decimals))
         p = eum.win_probability(c, s, x, r, delta)[0]
         pairs = [(4, 7), (7, 4), (10, 7), (7, 10), (4, 10), (10, 4)]
-        out += _checks(
+        out += checks(
             case,
             [
                 (f"P({a} beats {b}), {label}", e, p[holders[a], holders[b]])
@@ -155,15 +129,15 @@ def ec_eum() -> list[Check]:
     }
     for actor, (x_value, y_value) in belgium.items():
         j = EC_ORDER.index(actor)
-        out += _checks(
+        out += checks(
             case,
             [(f"Belgium's X vs {actor}", x_value, q.x[0, 1, j]), (f"Belgium's Y vs {actor}", y_value, q.y[0, 1, j])],
             decimals(4),
         )
     moves = [(1, "BE", 8.4159), (1, "LU", 7), (1, "IE", 4), (4, "BE", 4.8009)]
-    out += _checks(case, [(f"{a} after round {t}", p, path[t][0, EC_ORDER.index(a)]) for t, a, p in moves], decimals(4))
+    out += checks(case, [(f"{a} after round {t}", p, path[t][0, EC_ORDER.index(a)]) for t, a, p in moves], decimals(4))
     final = [4, 4.2915, 4.1448, 4, 10, 10, 10, 4.1448, 4, 7]
-    out += _checks(
+    out += checks(
         case,
         [(f"{a} after round 10", p, path[10][0, i]) for i, (a, p) in enumerate(zip(EC_ORDER, final, strict=True))],
         decimals(4),
@@ -186,17 +160,17 @@ def ktab_turn0() -> list[Check]:
     options = smp.SmpOptions()
     view = smp.assess(x, s, c, options)
     u0 = [1.0, 0.5920, 0.9553, 0.7665, 0.5877, 0.8882, 0.9368, 0.7000, 0.9553, 0.8090, 0.7172, 0.9000, 0.6360]
-    out = _checks(
+    out = checks(
         case,
         [(f"u0 XJ->{n}", u, 1 - view.d[0, 0, j]) for j, (n, u) in enumerate(zip(names, u0, strict=True))],
         decimals(4),
     )
     p = [0.3724, 0.0006, 0.0120, 0.2139, 0.0001, 0.0000, 0.0006, 0.0002, 0.0120, 0.2838, 0.0290, 0.0754, 0.0000]
-    out += _checks(
+    out += checks(
         case, [(f"PCE p {n}", e, view.p[0, i]) for i, (n, e) in enumerate(zip(names, p, strict=True))], decimals(4)
     )
     risk = [1.0, -0.4976, -0.4518, 0.3616, -0.4997, -0.5, -0.4975, -0.4994, -0.4518, 0.6433, -0.3833, -0.1961, -0.4999]
-    out += _checks(
+    out += checks(
         case, [(f"R {n}", e, view.risk[0, i]) for i, (n, e) in enumerate(zip(names, risk, strict=True))], decimals(4)
     )
     bargains = smp.propose(x, s, c, view, options)
@@ -217,8 +191,8 @@ def ktab_turn0() -> list[Check]:
     }
     for actor, (target, p_ij, gain, point) in best.items():
         i, j = names.index(actor), names.index(target)
-        out += _checks(case, [(f"{actor} targets {target}", j, bargains.target[0, i])], 0)
-        out += _checks(
+        out += checks(case, [(f"{actor} targets {target}", j, bargains.target[0, i])], 0)
+        out += checks(
             case,
             [
                 (f"P {actor}->{target}", p_ij, bargains.p[0, i]),
@@ -226,24 +200,24 @@ def ktab_turn0() -> list[Check]:
             ],
             decimals(4),
         )
-        out += _checks(
+        out += checks(
             case,
             [(f"bI {actor} dim {k + 1}", v, 100 * bargains.initiator[0, i, k]) for k, v in enumerate(point)],
             decimals(2),
         )
     shx = names.index("SHX")
-    out += _checks(
+    out += checks(
         case,
         [(f"bR SHX->MEP dim {k + 1}", v, 100 * bargains.receiver[0, shx, k]) for k, v in enumerate((49.93, 49.95))],
         decimals(2),
     )
     xj = names.index("XJ")
     effect = smp.challenge_effect(x, s, c, view, options, perspective=xj, initiator=xj, target=shx, affected=shx)
-    out += _checks(case, [("XJ->SHX: effect on SHX seen by XJ", -0.0883, effect[0])], decimals(4))
+    out += checks(case, [("XJ->SHX: effect on SHX seen by XJ", -0.0883, effect[0])], decimals(4))
     seen_by_shx = smp.challenge(view.a, c, s.sum(axis=2), options)[0, shx, xj, shx]
     on_xj = smp.challenge_effect(x, s, c, view, options, perspective=shx, initiator=xj, target=shx, affected=xj)
     on_shx = smp.challenge_effect(x, s, c, view, options, perspective=shx, initiator=xj, target=shx, affected=shx)
-    out += _checks(
+    out += checks(
         case,
         [
             ("XJ->SHX: P seen by SHX", 0.8775, seen_by_shx),
@@ -260,7 +234,7 @@ def ktab_run() -> list[Check]:
     names = table.actors
     case = "KTAB SOE run"
     result = smp.run_smp(x, s, c)
-    out = _checks(case, [("number of states", 28, result.states[0])], 0)
+    out = checks(case, [("number of states", 28, result.states[0])], 0)
     ratios = [
         0.9998,
         1.5581,
@@ -290,9 +264,9 @@ def ktab_run() -> list[Check]:
         0.0874,
         0.0083,
     ]
-    out += _checks(case, [(f"ratio t = {t + 1}", r, result.ratios[t, 0]) for t, r in enumerate(ratios)], decimals(4))
+    out += checks(case, [(f"ratio t = {t + 1}", r, result.ratios[t, 0]) for t, r in enumerate(ratios)], decimals(4))
     first = np.sqrt(((result.positions[1][0] - result.positions[0][0]) ** 2).sum(axis=1)).sum() + 1e-4
-    out += _checks(case, [("dist(s1, s0) + 1e-4", 0.447234, first)], decimals(6))
+    out += checks(case, [("dist(s1, s0) + 1e-4", 0.447234, first)], decimals(6))
     state1 = [
         (30.00, 20.00),
         (44.80, 64.57),
@@ -327,7 +301,7 @@ def ktab_run() -> list[Check]:
         ("state 1", result.positions[1][0], state1, decimals(2)),
         ("final", result.final()[0], final, 1e-6),
     ):
-        out += _checks(
+        out += checks(
             case,
             [
                 (f"{label} {n} dim {k + 1}", e[k], 100 * positions[i, k])
@@ -337,7 +311,7 @@ def ktab_run() -> list[Check]:
             tolerance,
         )
     win_final = [0.2299, 0.2299, 0.1104, 0.1104, 0.1104, 0.2202, 0.2063, 0.2063, 0.2063, 0.2330, 0.2330, 0.2330, 0.0002]
-    out += _checks(
+    out += checks(
         case,
         [
             (f"final win probability {n}", w, result.win[0, i])
@@ -348,7 +322,7 @@ def ktab_run() -> list[Check]:
     view0 = smp.assess(x, s, c, smp.SmpOptions())
     win0 = smp.win_probabilities(x, c, view0, smp.SmpOptions())
     win_start = [0.0618, 0.0156, 0.0117, 0.4340, 0.0028, 0.0000, 0.0020, 0.0013, 0.0117, 0.2481, 0.1533, 0.0689, 0.0005]
-    out += _checks(
+    out += checks(
         case,
         [
             (f"state-0 win probability {n}", w, win0[0, i])
@@ -360,9 +334,9 @@ def ktab_run() -> list[Check]:
     means = [("initial c.s mean", x[0], (36.29, 38.89)), ("final c.s mean", result.final()[0], (37.28, 36.85))]
     for label, positions, expected in means:
         got = 100 * (weight * positions).sum(axis=0) / weight.sum(axis=0)
-        out += _checks(case, [(f"{label} dim {k + 1}", expected[k], got[k]) for k in range(2)], decimals(2))
+        out += checks(case, [(f"{label} dim {k + 1}", expected[k], got[k]) for k in range(2)], decimals(2))
     medians = [static.weighted_median(100 * x[0, :, k], weight[:, k]) for k in range(2)]
-    out += _checks(
+    out += checks(
         case, [(f"initial c.s weighted median dim {k + 1}", e, medians[k]) for k, e in enumerate((45, 40))], 0
     )
     return out
@@ -388,7 +362,7 @@ def victory_laws() -> list[Check]:
     for law, values in table.items():
         for (a, b), e in zip(((2, 1), (3, 1), (11, 10)), values, strict=True):
             k = len(f"{e}".split(".")[1])
-            out += _checks("victory laws", [(f"{law} {a}:{b}", e, victory(np.array(a), np.array(b), law))], decimals(k))
+            out += checks("victory laws", [(f"{law} {a}:{b}", e, victory(np.array(a), np.array(b), law))], decimals(k))
     for (a, b), e in (
         ((2, 1), 0.999999),
         ((3, 1), 0.999999),
@@ -397,102 +371,7 @@ def victory_laws() -> list[Check]:
         ((1, 1), 0.5),
     ):
         got = victory(np.array(a), np.array(b), "binary")
-        out += _checks("victory laws", [(f"binary {a}:{b}", e, got)], decimals(6))
-    return out
-
-
-# --- closed-form bargaining, through the engine ------------------------------------------------------
-
-
-def pie_scenario(patience, outside=(0.0, 0.0), breakdown=0.0, horizon=10, infinite=True, proposer="alternating"):
-    """Two parties dividing a pie of 1: the issue is party one's share; linear utilities."""
-    strategy = {"kind": "equilibrium", "horizon": "infinite" if infinite else "finite"}
-
-    def party(ideal: float, delta: float, option: float) -> dict:
-        return {
-            "label": "party",
-            "role": "party",
-            "capability": 1.0,
-            "patience": float(delta),
-            "risk": 0.0,
-            "outside_option": {"value": float(option), "label": "disagreement"},
-            "strategy": strategy,
-            "preferences": {"share": {"ideal": ideal, "salience": 1.0}},
-        }
-
-    return Scenario.model_validate(
-        {
-            "name": "pie",
-            "question": "How is a pie of 1 divided?",
-            "seed": "-",
-            "start_date": "2025-01-01",
-            "issues": {"share": {"label": "Party one's share", "unit": "share", "range": [0.0, 1.0]}},
-            "actors": {"one": party(1.0, patience[0], outside[0]), "two": party(0.0, patience[1], outside[1])},
-            "protocol": {"proposer": proposer, "horizon": horizon, "breakdown_risk": float(breakdown)},
-        }
-    )
-
-
-def first_round_share(spec: Scenario, runs: int = 1) -> tuple[float, float]:
-    """Party one's agreed share and the round of agreement (NaN and 0 without one) in run 0."""
-    result = simulate(spec, np.arange(runs), 0).results()
-    agreed = result["status"][0] == "agreement"
-    return (float(result["term_share"][0]) if agreed else math.nan), float(result["round"][0])
-
-
-def rubinstein() -> list[Check]:
-    out = []
-    case = "Rubinstein"
-    table = [
-        ((0.9, 0.9), 0.526316),
-        ((0.9, 0.8), 0.714286),
-        ((0.8, 0.9), 0.357143),
-        ((0.95, 0.95), 0.512821),
-        ((0.99, 0.99), 0.502513),
-        ((0.5, 0.5), 2 / 3),
-        ((0.9, 0.5), 0.909091),
-    ]
-    for deltas, share in table:
-        got, round_ = first_round_share(pie_scenario(deltas))
-        out += _checks(case, [(f"x1 at delta = {deltas}", share, got)], decimals(6))
-        out += _checks(case, [(f"agreed in round 1 at {deltas}", 1, round_)], 0)
-    for step, share in ((1, 0.683188), (0.1, 0.668332), (0.001, 0.666683)):
-        deltas = (math.exp(-0.05 * step), math.exp(-0.10 * step))
-        out += _checks(
-            case, [(f"x1, r = (.05, .10), step {step}", share, first_round_share(pie_scenario(deltas))[0])], decimals(6)
-        )
-    for horizon, share in ((1, 1.0), (2, 0.1), (3, 0.91), (4, 0.181), (5, 0.8371), (10, 0.342801), (50, 0.523603)):
-        got = first_round_share(pie_scenario((0.9, 0.9), horizon=horizon, infinite=False))[0]
-        out += _checks("Rubinstein finite horizon", [(f"x1, T = {horizon}", share, got)], decimals(6))
-    for option, share in ((0.3, 0.526316), (0.6, 0.4)):
-        got = first_round_share(pie_scenario((0.9, 0.9), outside=(0.0, option)))[0]
-        out += _checks("outside option", [(f"x1 with b2 = {option}", share, got)], decimals(6))
-    return out
-
-
-def nash_limit() -> list[Check]:
-    out = []
-    case = "breakdown risk"
-    got = first_round_share(pie_scenario((1.0, 1.0), breakdown=0.1))[0]
-    out += _checks(case, [("q = 0.1, no discounting: as delta = 0.9", 0.526316, got)], decimals(6))
-    gaps = []
-    for q in (0.1, 0.01, 0.001):
-        share = first_round_share(pie_scenario((1.0, 1.0), outside=(0.2, 0.1), breakdown=q))[0]
-        gaps.append(abs(share - 0.55))
-        out += _checks(case, [(f"x1, d = (.2, .1), q = {q}", (1 + (1 - q) * 0.2 - 0.1) / (2 - q), share)], 1e-9)
-    out += _checks(case, [("Nash split .55 approached as q -> 0", 0.55, 0.55 + gaps[-1])], 1e-3)
-    out += _checks(case, [("gap to .55 shrinks with q", 1, float(gaps[0] > gaps[1] > gaps[2]))], 0)
-    return out
-
-
-def unanimity() -> list[Check]:
-    out = []
-    case = "unanimity"
-    for n, delta in ((3, 0.9), (5, 0.9), (7, 0.8), (2, 0.9)):
-        _, keeps = division_shares(np.full(n, delta), np.full(n, 1 / n))
-        out += _checks(case, [(f"proposer keeps, n = {n}, delta = {delta}", 1 - delta * (n - 1) / n, keeps[0])], 1e-12)
-    got = first_round_share(pie_scenario((0.9, 0.9), proposer="capability"))[0]  # either party may propose
-    out += _checks(case, [("engine, n = 2, random recognition: proposer keeps", 0.55, max(got, 1 - got))], decimals(6))
+        out += checks("victory laws", [(f"binary {a}:{b}", e, got)], decimals(6))
     return out
 
 
@@ -506,6 +385,9 @@ CASES: dict[str, Callable[[], list[Check]]] = {
     "rubinstein": rubinstein,
     "nash-limit": nash_limit,
     "unanimity": unanimity,
+    "inside-options": inside_options,
+    "status-quo": status_quo_holds,
+    "tactics": tactics,
 }
 
 

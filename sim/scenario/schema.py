@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, field_validator, model_validator
 
 from sim.scenario.base import Real, Strict
-from sim.scenario.distributions import Param, is_random
+from sim.scenario.distributions import Param
 from sim.scenario.limits import (
     MAX_ACTORS,
     MAX_EVENTS,
@@ -26,6 +26,7 @@ from sim.scenario.limits import (
     MAX_WEIGHT,
     MIN_RANGE_WIDTH,
 )
+from sim.scenario.tactics import Strategy
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
 
@@ -90,41 +91,49 @@ class OutsideOption(Sourced):
     label: str = Field(description="What the outside option is, e.g. 'refocus on Libya'.")
 
 
-class Strategy(Strict):
-    """How a party bargains.
+class Ratification(Sourced):
+    """The domestic body that must accept a package the party signs before it is in force (Putnam 1988).
 
-    Time-dependent concession (Faratin, Sierra & Jennings 1998): the proposer's aspiration falls from 1
-    to its outside option over the horizon as 1 - (t/T)^(1/beta): beta < 1 concedes late (Boulware),
-    beta = 1 linearly, beta > 1 early (Conceder). ``equilibrium``: complete-information stationary
-    subgame-perfect offers and responses (Rubinstein 1982 and its extensions; see sim.engine.equilibrium).
-    """
+    The body accepts if its utility of the package reaches its threshold: its own utility when it has
+    ``preferences`` (default threshold: its utility of the status quo), else the party's utility. The
+    negotiators know the body's rule only as the scenario's distributions (their means), so a package
+    they believe it accepts can be rejected."""
 
-    kind: Literal["boulware", "linear", "conceder", "time_dependent", "equilibrium"] = Field(
-        description="Concession family; time_dependent takes any beta (e.g. a distribution spanning 1)."
+    label: str = Field(description="The body, e.g. 'the People's Assembly'.")
+    preferences: dict[Name, Preference] | None = Field(
+        None, description="The body's own stance per issue; without it, the body judges the party's own utility."
     )
-    beta: Param(0.01, 100.0) | None = Field(
-        None, description="Concession exponent; defaults: boulware 0.3, linear 1, conceder 3, time_dependent 1."
-    )
-    horizon: Literal["finite", "infinite"] = Field(
-        "finite",
-        description="equilibrium only: solve to protocol.horizon (the last proposer takes all) or as if "
-        "talks could go on for ever (stationary values).",
+    risk: Param(-1.0, 1.0) = Field(0.0, description="With preferences: the body's risk attitude, -1 to 1.")
+    threshold: Param(0.0, 1.0) | None = Field(
+        None, description="Least utility (0-1) the body accepts; with preferences, default its utility of the "
+        "status quo.",
+    )  # fmt: skip
+    delay: Param(0.0, MAX_HORIZON) = Field(0.0, description="Rounds from signature to the vote (rounded), 0-10,000.")
+    on_rejection: Literal["resume", "end"] = Field(
+        description="What a rejection leads to: talks resume, or they end with the status quo in force."
     )
 
     @model_validator(mode="after")
-    def _family(self) -> Strategy:
-        if self.beta is None:
-            self.beta = {"boulware": 0.3, "linear": 1.0, "conceder": 3.0}.get(self.kind, 1.0)
-        lo, hi = self.beta.support() if is_random(self.beta) else (self.beta, self.beta)
-        if self.kind == "boulware" and hi >= 1:
-            raise ValueError("a boulware beta must stay below 1")
-        if self.kind == "conceder" and lo <= 1:
-            raise ValueError("a conceder beta must stay above 1")
-        if self.kind == "linear" and (lo, hi) != (1.0, 1.0):
-            raise ValueError("a linear strategy has beta = 1")
-        if self.kind != "equilibrium" and "horizon" in self.model_fields_set:
-            raise ValueError("horizon applies to the equilibrium strategy only")
+    def _rule(self) -> Ratification:
+        if self.preferences is None and self.threshold is None:
+            raise ValueError("give the body's threshold on the party's utility, or its own preferences")
+        if self.preferences is None and "risk" in self.model_fields_set:
+            raise ValueError("risk applies to a body with preferences of its own")
         return self
+
+
+class StatusQuo(Sourced):
+    """The arrangement in force while no agreement is (an inside option, Binmore, Rubinstein & Wolinsky
+    1986; Muthoo 1999): each party gets its utility of it every round talks go on."""
+
+    label: str = Field(description="What it is, e.g. 'reduced presence under the 2017 texts, no aid'.")
+    positions: dict[Name, Param()] = Field(
+        description="A position on every issue, in the issue's unit (a number or a distribution)."
+    )
+    after_breakdown: Literal["outside_options", "status_quo"] = Field(
+        description="What an exogenous breakdown of talks leads to: every party's outside option, or the status "
+        "quo frozen for good with no further talks."
+    )
 
 
 class Actor(Sourced):
@@ -141,8 +150,9 @@ class Actor(Sourced):
     )
     outside_option: OutsideOption = Field(description="Value of no deal (for a stakeholder: of no deal to it).")
     preferences: dict[Name, Preference] = Field(description="Stance per issue; issues left out have salience 0.")
-    strategy: Strategy = Field(
-        default_factory=lambda: Strategy(kind="boulware"), description="How the actor concedes as proposer."
+    strategy: Strategy | None = Field(None, description="How a party bargains (a party needs one).")
+    ratification: Ratification | None = Field(
+        None, description="A party: the domestic body that must ratify what it signs, if any."
     )
 
 
@@ -156,7 +166,10 @@ class Protocol(Strict):
     )
     first_proposer: Name | None = Field(None, description="Party that proposes first; default the first party.")
     breakdown_risk: Param(0.0, 1.0) = Field(0.0, description="Per-round probability that talks collapse.")
-    horizon: int = Field(52, ge=1, le=MAX_HORIZON, description="Rounds before talks end without a deal.")
+    horizon: int = Field(
+        52, ge=1, le=MAX_HORIZON, description="The observation window, in rounds: a run still open at its end is "
+        "no_deal (talks go on, the status quo in force). Nobody's deadline: each party has its own.",
+    )  # fmt: skip
     round_days: float = Field(
         7.0, gt=0, le=MAX_ROUND_DAYS, description="Length of one round in days, above 0 and at most 36,525."
     )
@@ -284,7 +297,8 @@ class TermRange(Strict):
         return self
 
 
-Status = Literal["agreement", "walkout", "breakdown", "no_deal"]
+Status = Literal["agreement", "signed", "rejected", "walkout", "breakdown", "frozen", "no_deal"]
+InForce = Literal["agreement", "status_quo", "outside_options"]
 
 
 class Outcome(Strict):
@@ -293,6 +307,11 @@ class Outcome(Strict):
     label: str = Field(description="Human-readable name.")
     status: list[Status] | None = Field(None, description="Run ended in one of these statuses.")
     terms: dict[Name, TermRange] = Field(default_factory=dict, description="Agreed terms within these bounds.")
+    in_force: dict[Name, TermRange] = Field(
+        default_factory=dict,
+        description="The terms in force at the end (agreed, or the status quo's) within these bounds.",
+    )
+    force: list[InForce] | None = Field(None, description="What is in force at the end is one of these.")
     walkout_by: list[Name] | None = Field(None, description="The run ended with one of these actors walking out.")
     within_rounds: int | None = Field(
         None, ge=1, le=MAX_HORIZON, description="The run ended within this many rounds, 1-10,000."
@@ -321,6 +340,9 @@ class Scenario(Strict):
     events: dict[Name, Event] = Field(default_factory=dict, max_length=MAX_EVENTS, description="Shocks.")
     outcomes: dict[Name, Outcome] = Field(
         default_factory=dict, max_length=MAX_OUTCOMES, description="Indicators to report."
+    )
+    status_quo: StatusQuo | None = Field(
+        None, description="What holds while no agreement is; without one, nothing flows while talks go on."
     )
 
     def parties(self) -> list[str]:
