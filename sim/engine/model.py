@@ -185,13 +185,19 @@ class NegotiationModel(mesa.Model):
             setattr(self, name, getattr(self, name)[keep])
         self._refresh_values()
 
-    def _refresh_values(self, saliences_changed: bool = True) -> None:
-        """This round's effective values (base plus temporary effects), normalised saliences and what
-        going on is worth (``values``)."""
+    def _refresh_values(self, saliences_changed: bool = True, worth: bool = True) -> None:
+        """This round's effective values (base plus temporary effects), normalised saliences and (with
+        ``worth``) what going on is worth (``values``)."""
         self.own_now, self.public_now = self.events.effective(self.state, self.round_index)
         if saliences_changed:
             self.own_weight = normalised(self.own_now.salience)
             self.public_weight = normalised(self.public_now.salience)
+        if worth:
+            self._refresh_worth()
+
+    def _refresh_worth(self) -> None:
+        """The status quo's flow to each actor, the floors of their demands and the value of a breakdown,
+        as each knows them and as the others believe them."""
         span = self.layout.span
         if self.spec.status_quo is None:
             flow = flow_public = np.zeros_like(self.own_now.outside)
@@ -210,7 +216,7 @@ class NegotiationModel(mesa.Model):
 
     def _lobby(self) -> None:
         """Stakeholders lobby and the parties' base ideals move; saliences stay as they are."""
-        self._refresh_values()
+        self._refresh_values(worth=False)
         self.influence.begin((self.own_now, self.own_weight), (self.public_now, self.public_weight))
         self.stakeholder_agents.do("lobby")
         self.influence.apply(self.state.own, self.state.public, self.state.active)

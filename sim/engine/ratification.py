@@ -115,6 +115,8 @@ class Ratifiers:
         """(R', P'): whether each party's body is believed to ratify the packages (R', I); True where a
         party has none."""
         out = np.ones((len(runs), len(parties)), dtype=bool)
+        if not self.bodies:
+            return out
         for k, party in enumerate(parties):
             body = self.bodies.get(int(party))
             if body is not None:

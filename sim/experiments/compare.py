@@ -31,7 +31,7 @@ from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import require_verified
 from sim.outputs.manifest import RunManifest
 from sim.outputs.store import versions
-from sim.outputs.summary import STATUSES
+from sim.outputs.summary import IN_FORCE, STATUSES, statuses_of
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -213,10 +213,16 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
         paired = {item.label: item.seed == items[0].seed for item in items}
         actors = list(dict.fromkeys(a for item in items for a in item.spec.actors))
         shared_actors = [a for a in actors if all(f"utility_{a}" in item.runs for item in items)]
-        out = [plots.status_bars(tables.status_shares(runs, STATUSES)),
+        statuses = tuple(s for s in STATUSES if any(s in statuses_of(item.spec) for item in items))
+        out = [plots.status_bars(tables.status_shares(runs, statuses)),
                _overlaid(items, runs, issues, "term_", "Agreed terms per issue", only="agreement"),
                plots.survival(tables.no_deal_yet(runs, horizon), round_days),
                plots.walkout_curves(tables.walkouts_by_round(runs, parties, horizon), round_days)]  # fmt: skip
+        if all("in_force" in item.runs for item in items):  # folders of basing 0.2 on
+            out[1:1] = [plots.status_bars(tables.status_shares(runs, IN_FORCE, "in_force"),
+                                          "What is in force when the window closes"),
+                        _overlaid(items, runs, issues, "force_", "Terms in force at the end (agreed, or the status "
+                                                                 "quo's)")]  # fmt: skip
         if shared:
             forest = tables.indicator_forest(runs, {n: labels[n] for n in shared},
                                              np.random.default_rng(BOOTSTRAP_SEED), paired=paired)  # fmt: skip

@@ -31,6 +31,8 @@ class Replay:
     trace: pd.DataFrame
     events: pd.DataFrame
     folder: ResultsFolder
+    votes: pd.DataFrame  # run, round, vote: ratification votes
+    deadlines: dict[str, tuple[float, float]]  # party -> its deadline (round) and what the others believe
 
 
 def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
@@ -82,9 +84,23 @@ def replay(path: Path, run: int) -> Replay:
     if differ:
         raise OutputError(f"{path}: run {run} replays differently ({', '.join(differ)}); the code has changed")
     model = NegotiationModel(spec, np.array([run]), record.seed, trace=True)
+    deadlines = party_deadlines(model)  # before any run is retired
     model.run_to_end()
     trace = pd.DataFrame(model.recorder.columns())
-    return Replay(spec, run, stored.iloc[0], trace, model.recorder.events(), folder)
+    return Replay(spec, run, stored.iloc[0], trace, model.recorder.events(), folder, model.recorder.vote_table(),
+                  deadlines)  # fmt: skip
+
+
+def party_deadlines(model: NegotiationModel) -> dict[str, tuple[float, float]]:
+    """Each party's time-dependent deadline in the model's first run (a mixture: its first time tactic),
+    with the deadline the others believe it has."""
+    out = {}
+    for actor, strategy in model.strategy_of.items():
+        for _, component in getattr(strategy, "components", []):
+            if hasattr(component, "deadline"):
+                out[model.layout.actors[actor]] = (float(component.deadline[0]), float(component.deadline_public[0]))
+                break
+    return out
 
 
 def _holds(folder: ResultsFolder, name: str, data: bytes) -> bool:
@@ -125,15 +141,24 @@ def narrative(result: Replay) -> list[str]:
     parties = spec.parties()
     start, days = spec.start_date, spec.protocol.round_days
     date = lambda r: (start + timedelta(days=(r - 1) * days)).isoformat()  # noqa: E731
-    ending = {"agreement": "agreement", "walkout": f"walkout by {row['walkout_actor']}", "breakdown": "breakdown",
-              "no_deal": "no deal at the horizon", "converged": "the model converged",
-              "horizon": "the horizon"}[str(row["status"])]  # fmt: skip
+    ending = {"agreement": "agreement in force", "walkout": f"walkout by {row['walkout_actor']}",
+              "breakdown": "breakdown (the outside options)", "frozen": "breakdown (the status quo kept for good)",
+              "no_deal": "talks still open when the window closes", "signed": "a package signed, still awaiting "
+              "ratification when the window closes", "rejected": "a package rejected at ratification, talks over",
+              "converged": "the model converged", "horizon": "the horizon"}[str(row["status"])]  # fmt: skip
     lines = [f"Run {result.run} of {spec.name}: {ending} in round {row['round']} ({date(int(row['round']))})."]
+    for party, (own, believed) in result.deadlines.items():
+        shown = "none" if not np.isfinite(own) else f"round {own:.1f}"
+        lines.append(f"{party}'s deadline: {shown} (private; the others expect "
+                     f"{'none' if not np.isfinite(believed) else f'round {believed:.1f}'}).")  # fmt: skip
+    passing = {int(np.ceil(own)): party for party, (own, _) in result.deadlines.items() if np.isfinite(own)}
     previous: dict[tuple[str, str], float] = {}
     for round_, rows in trace.groupby("round", sort=True):
         lines.append(f"Round {round_} ({date(round_)}):")
         for event in result.events[result.events["round"] == round_]["event"]:
             lines.append(f"  event: {spec.events[event].label}")
+        if round_ in passing:
+            lines.append(f"  {passing[round_]}'s deadline is reached: from now on it demands only its floor")
         moved = []
         for (actor, issue), position in rows.set_index(["actor", "issue"])["position"].items():
             before = previous.get((actor, issue))
@@ -146,7 +171,9 @@ def narrative(result: Replay) -> list[str]:
         proposer = rows[rows["proposer"]]["actor"].astype(str).unique()
         if len(proposer) and not rows["offer"].isna().all():
             offers = rows.drop_duplicates("issue").set_index("issue")["offer"]
-            lines.append(f"  {proposer[0]} proposes: {_package(spec, offers)}")
+            demand = rows[rows["proposer"]]["demand"].iloc[0] if "demand" in rows else float("nan")
+            asking = f" (asking {demand:.3f} for itself)" if demand == demand else ""
+            lines.append(f"  {proposer[0]} proposes{asking}: {_package(spec, offers)}")
             for party in parties:
                 if party == proposer[0]:
                     continue
@@ -155,8 +182,14 @@ def narrative(result: Replay) -> list[str]:
                 sign = ">=" if vote["accepted"] else "<"
                 lines.append(f"  {party} {verb}: the offer is worth {vote['utility']:.3f} {sign} "
                              f"the {vote['needed']:.3f} it needs")  # fmt: skip
+    for vote_round, vote in result.votes[["round", "vote"]].itertuples(index=False):
+        lines.append(f"Round {vote_round}: the ratifying bodies vote: {vote}.")
     if str(row["status"]) == "walkout":
         lines.append(f"{row['walkout_actor']} walks out: its outside option beats the best deal it still expects.")
-    if str(row["status"]) == "agreement":
-        lines.append("Agreed: " + ", ".join(f"{i} {row[f'term_{i}']:.3g}" for i in spec.issues))
+    if str(row["status"]) in ("agreement", "signed", "rejected"):
+        verb = {"agreement": "Agreed", "signed": "Signed", "rejected": "Rejected"}[str(row["status"])]
+        lines.append(f"{verb}: " + ", ".join(f"{i} {row[f'term_{i}']:.3g}" for i in spec.issues))
+    if "in_force" in row and str(row["in_force"]) == "status_quo":
+        lines.append("In force at the end: the status quo (" + ", ".join(
+            f"{i} {row[f'force_{i}']:.3g}" for i in spec.issues) + ").")  # fmt: skip
     return lines

@@ -108,19 +108,30 @@ def render(summary: dict[str, Any], title: str, question: str, console: Console)
         status.add_row(name, *percent(entry), f"{entry['count']:,}")
     for actor, entry in summary["walkout_by"].items():
         status.add_row(f"  walkout by {actor}", *percent(entry), f"{entry['count']:,}")
+    if summary.get("ratification_rejected", {}).get("count"):
+        entry = summary["ratification_rejected"]
+        status.add_row("  a package rejected at ratification", *percent(entry), f"{entry['count']:,}")
+    for name, entry in summary.get("in_force", {}).items():
+        status.add_row(f"in force at the end: {name.replace('_', ' ')}", *percent(entry), f"{entry['count']:,}")
     console.print(status)
 
-    terms = Table(title="Terms of agreements", title_justify="left")
-    for column in ("issue", "unit", "median", "10th-90th pct"):
+    in_force = summary.get("terms_in_force", {})
+    terms = Table(title="Terms of agreements, and terms in force at the end (agreed or the status quo's)",
+                  title_justify="left")  # fmt: skip
+    for column in ("issue", "unit", "agreed", "10-90%", "in force", "10-90% "):
         terms.add_column(column, justify="left" if column in ("issue", "unit") else "right")
     for issue, entry in summary["terms"].items():
-        terms.add_row(issue, entry["unit"], _num(entry["median"]), f"{_num(entry['p10'])} - {_num(entry['p90'])}")
+        force = in_force.get(issue, {"median": float("nan"), "p10": float("nan"), "p90": float("nan")})
+        terms.add_row(issue, entry["unit"], _num(entry["median"]), f"{_num(entry['p10'])} - {_num(entry['p90'])}",
+                      _num(force["median"]), f"{_num(force['p10'])} - {_num(force['p90'])}")  # fmt: skip
     timing = summary["rounds_to_agreement"]
     days = summary["days_to_agreement"]
     terms.add_row(
-        "rounds to agreement", "rounds", _num(timing["median"]), f"{_num(timing['p10'])} - {_num(timing['p90'])}"
-    )
-    terms.add_row("days to agreement", "days", _num(days["median"]), f"{_num(days['p10'])} - {_num(days['p90'])}")
+        "rounds to agreement", "rounds", _num(timing["median"]), f"{_num(timing['p10'])} - {_num(timing['p90'])}",
+        "", "",
+    )  # fmt: skip
+    terms.add_row("days to agreement", "days", _num(days["median"]), f"{_num(days['p10'])} - {_num(days['p90'])}",
+                  "", "")  # fmt: skip
     console.print(terms)
     dates = summary["agreement_date"]
     if dates["median"] is not None:

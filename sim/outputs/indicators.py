@@ -5,21 +5,31 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.scenario.schema import Outcome
+from sim.scenario.schema import Outcome, TermRange
+
+
+def _within(runs: pd.DataFrame, prefix: str, bounds: dict[str, TermRange]) -> np.ndarray:
+    """Runs whose ``prefix<issue>`` column holds a value within each issue's bounds (NaN never does)."""
+    holds = np.ones(len(runs), dtype=bool)
+    for issue, limits in bounds.items():
+        term = runs[f"{prefix}{issue}"].to_numpy()
+        holds &= ~np.isnan(term)
+        if limits.min is not None:
+            holds &= term >= limits.min
+        if limits.max is not None:
+            holds &= term <= limits.max
+    return holds
 
 
 def indicator(outcome: Outcome, runs: pd.DataFrame) -> np.ndarray:
     """True for each run (row of ``runs``) where every condition of ``outcome`` holds."""
-    holds = np.ones(len(runs), dtype=bool)
+    holds = _within(runs, "term_", outcome.terms) & _within(runs, "force_", outcome.in_force)
     if outcome.status is not None:
         holds &= runs["status"].isin(outcome.status).to_numpy()
-    for issue, bounds in outcome.terms.items():
-        term = runs[f"term_{issue}"].to_numpy()
-        holds &= ~np.isnan(term)
-        if bounds.min is not None:
-            holds &= term >= bounds.min
-        if bounds.max is not None:
-            holds &= term <= bounds.max
+    if outcome.force is not None:
+        holds &= runs["in_force"].isin(outcome.force).to_numpy()
+    if outcome.rejected is not None:
+        holds &= (runs["rejections"].to_numpy() > 0) == outcome.rejected
     if outcome.walkout_by is not None:
         holds &= runs["walkout_actor"].isin(outcome.walkout_by).to_numpy()
     if outcome.within_rounds is not None:

@@ -78,6 +78,15 @@ def summary_tables(summary: dict[str, Any]) -> str:
         return "".join(parts)
     rows = [[party, *percent(e)] for party, e in summary["walkout_by"].items()]
     parts.append("<h3>Walkouts</h3>" + table(["party", "share of runs", "95% interval"], rows, {1, 2}))
+    if "in_force" in summary:
+        rows = [[name.replace("_", " "), *percent(e)] for name, e in summary["in_force"].items()]
+        rows.append(["a package rejected at ratification (at least once)", *percent(summary["ratification_rejected"])])
+        parts.append("<h3>In force when the window closes</h3>"
+                     + table(["", "share of runs", "95% interval"], rows, {1, 2}))  # fmt: skip
+        rows = [[issue, e["unit"], number(e["median"]), f"{number(e['p10'])} - {number(e['p90'])}"]
+                for issue, e in summary["terms_in_force"].items()]  # fmt: skip
+        parts.append("<h3>Terms in force at the end (agreed, or the status quo's)</h3>"
+                     + table(["issue", "unit", "median", "10th-90th pct"], rows, {2, 3}))  # fmt: skip
     rows = [[issue, e["unit"], number(e["median"]), f"{number(e['p10'])} - {number(e['p90'])}"]
             for issue, e in summary["terms"].items()]  # fmt: skip
     parts.append("<h3>Agreed terms (runs that agreed)</h3>"

@@ -11,7 +11,19 @@ import pandas as pd
 
 from sim.scenario.schema import Scenario
 
-STATUSES = ("agreement", "walkout", "breakdown", "no_deal")
+STATUSES = ("agreement", "signed", "rejected", "walkout", "breakdown", "frozen", "no_deal")
+IN_FORCE = ("agreement", "status_quo", "outside_options", "none")
+
+
+def statuses_of(spec: Scenario) -> tuple[str, ...]:
+    """The statuses a scenario's runs can end in: signed and rejected only where a party has a ratifying
+    body, frozen only where a breakdown freezes the status quo."""
+    ratified = any(actor.ratification is not None for actor in spec.actors.values())
+    frozen = spec.status_quo is not None and spec.status_quo.after_breakdown == "status_quo"
+    return tuple(s for s in STATUSES if (s not in ("signed", "rejected") or ratified) and (s != "frozen" or frozen)
+                 and (s != "breakdown" or not frozen))  # fmt: skip
+
+
 Z95 = 1.959963984540054
 
 
@@ -115,7 +127,10 @@ class Summary:
             self.has_win = False
         else:
             self.terms = {issue: Histogram(*spec.issues[issue].range) for issue in spec.issues}
+            self.in_force_terms = {issue: Histogram(*spec.issues[issue].range) for issue in spec.issues}
             self.utility = {actor: Histogram(0.0, 1.0) for actor in spec.actors}
+            self.in_force: dict[str, int] = {}
+            self.rejected = 0
 
     def add(self, runs: pd.DataFrame) -> Summary:
         """Fold a table of runs into the summary."""
@@ -143,6 +158,12 @@ class Summary:
             histogram.add(runs[f"term_{issue}"].to_numpy()[agreed])
         for actor, histogram in self.utility.items():
             histogram.add(runs[f"utility_{actor}"].to_numpy())
+        force = runs["in_force"].astype(str).to_numpy()
+        for name, count in zip(*np.unique(force, return_counts=True), strict=True):
+            self.in_force[name] = self.in_force.get(name, 0) + int(count)
+        for issue, histogram in self.in_force_terms.items():
+            histogram.add(runs[f"force_{issue}"].to_numpy())  # NaN (nothing in force) is left out
+        self.rejected += int((runs["rejections"].to_numpy() > 0).sum())
         return self
 
     def result(self) -> dict[str, Any]:
@@ -171,9 +192,18 @@ class Summary:
         return {
             "runs": n,
             "kind": "negotiation",
-            "status": {name: share(self.status.get(name, 0), n) for name in STATUSES},
+            "status": {name: share(self.status.get(name, 0), n) for name in statuses_of(spec)},
             "walkout_by": {name: share(count, n) for name, count in self.walkouts.items()},
+            "in_force": {
+                name: share(self.in_force.get(name, 0), n)
+                for name in IN_FORCE
+                if name != ("none" if spec.status_quo is not None else "status_quo")
+            },
+            "ratification_rejected": share(self.rejected, n),
             "terms": {issue: {"unit": spec.issues[issue].unit, **h.spread()} for issue, h in self.terms.items()},
+            "terms_in_force": {
+                issue: {"unit": spec.issues[issue].unit, **h.spread()} for issue, h in self.in_force_terms.items()
+            },
             "rounds_to_agreement": rounds,
             "days_to_agreement": days,
             "agreement_date": _dates(spec, days),

@@ -17,11 +17,12 @@ from sim.outputs.summary import wilson
 Runs = Mapping[str, pd.DataFrame]  # scenario name -> runs table
 
 
-def status_shares(results: Runs, statuses: tuple[str, ...]) -> pd.DataFrame:
-    """scenario, status, count, n, share, low, high: how the runs ended."""
+def status_shares(results: Runs, statuses: tuple[str, ...], column: str = "status") -> pd.DataFrame:
+    """scenario, status, count, n, share, low, high: how the runs ended (or, with ``column``
+    'in_force', what holds at their end)."""
     rows = []
     for name, runs in results.items():
-        counts = runs["status"].astype(str).value_counts()
+        counts = runs[column].astype(str).value_counts()
         for status in statuses:
             count = int(counts.get(status, 0))
             share, low, high = wilson(count, len(runs))
@@ -124,7 +125,8 @@ def histograms(results: Runs, columns: Mapping[str, tuple[float, float]], only: 
         chosen = _selected(runs, only)
         for column, (low, high) in columns.items():
             edges = np.linspace(low, high, bins + 1)
-            counts = np.histogram(np.clip(chosen[column].to_numpy(dtype=float), low, high), bins=edges)[0]
+            values = chosen[column].to_numpy(dtype=float)
+            counts = np.histogram(np.clip(values[np.isfinite(values)], low, high), bins=edges)[0]
             shares = counts / max(len(chosen), 1)
             frames.append(pd.DataFrame({"scenario": name, "column": column, "left": edges[:-1], "right": edges[1:],
                                         "share": shares, "n": len(chosen)}))  # fmt: skip

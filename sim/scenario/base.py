@@ -31,3 +31,12 @@ class Strict(BaseModel):
                     hint = f"; did you mean '{close[0]}'?" if close else f"; expected one of {', '.join(sorted(known))}"
                     raise PydanticCustomError("unknown_key", "unknown key '{key}'{hint}", {"key": key, "hint": hint})
         return data
+
+
+class Sourced(Strict):
+    source: str | list[str] | None = Field(
+        None, description="Verbatim quote(s) from the scenario's seed article that support this entry."
+    )
+    cite: str | list[str] | None = Field(
+        None, description="Address(es) of sources listed in one of the scenario's reference files."
+    )

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import FileError
 from sim.files import read_bounded
-from sim.scenario.base import Strict
+from sim.scenario.base import Sourced, Strict
 from sim.scenario.limits import MAX_FILE_BYTES, MIN_CITE_CHARACTERS, MIN_QUOTE_WORDS
 from sim.scenario.paths import Index
-from sim.scenario.schema import Sourced
 
 if TYPE_CHECKING:
     from sim.scenario.errors import Problem

@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, field_validator, model_validator
 
-from sim.scenario.base import Real, Strict
+from sim.scenario.base import Real, Sourced, Strict
 from sim.scenario.distributions import Param
 from sim.scenario.limits import (
     MAX_ACTORS,
@@ -29,15 +29,6 @@ from sim.scenario.limits import (
 from sim.scenario.tactics import Strategy
 
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
-
-
-class Sourced(Strict):
-    source: str | list[str] | None = Field(
-        None, description="Verbatim quote(s) from the scenario's seed article that support this entry."
-    )
-    cite: str | list[str] | None = Field(
-        None, description="Address(es) of sources listed in one of the scenario's reference files."
-    )
 
 
 class Issue(Sourced):
@@ -312,6 +303,9 @@ class Outcome(Strict):
         description="The terms in force at the end (agreed, or the status quo's) within these bounds.",
     )
     force: list[InForce] | None = Field(None, description="What is in force at the end is one of these.")
+    rejected: bool | None = Field(
+        None, description="A ratifying body rejected a signed package at least once (true) or never (false)."
+    )
     walkout_by: list[Name] | None = Field(None, description="The run ended with one of these actors walking out.")
     within_rounds: int | None = Field(
         None, ge=1, le=MAX_HORIZON, description="The run ended within this many rounds, 1-10,000."

@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from sim.scenario.base import Strict
+from sim.scenario.base import Sourced
 from sim.scenario.distributions import Param, is_random
 from sim.scenario.limits import MAX_DEADLINE, MAX_TACTIC_MEMORY
 
@@ -30,8 +30,9 @@ IMITATIVE_KINDS = ("relative_tft", "random_tft", "averaged_tft")
 Deadline = Param(1.0, MAX_DEADLINE) | Literal["none"]
 
 
-class Tactic(Strict):
-    """One tactic: time-dependent (with its beta and deadline) or imitative (with its memory)."""
+class Tactic(Sourced):
+    """One tactic: time-dependent (with its beta and deadline) or imitative (with its memory). As a
+    judgement call, it carries its ``source`` or ``cite`` like any other entry."""
 
     kind: Literal["boulware", "linear", "conceder", "time_dependent", "relative_tft", "random_tft", "averaged_tft"] = (
         Field(description="Concession family (see the module's notes).")
