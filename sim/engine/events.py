@@ -91,6 +91,7 @@ class EventSchedule:
         self.fired = np.zeros((len(runs), len(events)), dtype=np.int32)
         self.effects = compile_effects(spec, layout)
         self.temporary_arrays = {effect.array for effect in self.effects if effect.rounds is not None}
+        self.salience_effects = np.array([k for k, e in enumerate(self.effects) if e.array == "salience"], dtype=int)
         self.until = np.full((len(runs), len(self.effects)), -1, dtype=np.int32)
         self._stream = stream_id("events")
 
@@ -120,14 +121,34 @@ class EventSchedule:
                 self.until[mask, k] = round_ + effect.rounds
         return fires
 
-    def effective(self, state: BatchState, round_: int) -> tuple[ActorArrays, ActorArrays]:
-        """Own and public values this round: the base values with temporary effects layered on."""
+    def saliences_moved(self, fires: np.ndarray, round_: int) -> np.ndarray:
+        """The runs (R,) whose effective saliences this round may differ from the last: a salience effect
+        fired in them, or a temporary one ran out."""
+        moved = np.zeros(len(self.runs), dtype=bool)
+        for k in self.salience_effects:
+            effect = self.effects[k]
+            moved |= fires[:, effect.event]
+            if effect.rounds is not None:
+                moved |= self.until[:, k] == round_
+        return moved
+
+    def effective(
+        self, state: BatchState, round_: int, earlier: tuple[ActorArrays, ActorArrays] | None = None
+    ) -> tuple[ActorArrays, ActorArrays]:
+        """Own and public values this round: the base values with temporary effects layered on. Given
+        this round's ``earlier`` result, only the ideals are layered again (the influence stage moves
+        nothing else); the other arrays are taken from it."""
         holding = self.until > round_
         if not holding.any():
             return state.own, state.public
-        own, public = state.own.copy(self.temporary_arrays), state.public.copy(self.temporary_arrays)
+        layered = self.temporary_arrays if earlier is None else self.temporary_arrays & {"ideal"}
+        own, public = state.own.copy(layered), state.public.copy(layered)
+        if earlier is not None:
+            for name in self.temporary_arrays - layered:
+                setattr(own, name, getattr(earlier[0], name))
+                setattr(public, name, getattr(earlier[1], name))
         for k, effect in enumerate(self.effects):
-            if effect.rounds is not None and holding[:, k].any():
+            if effect.rounds is not None and effect.array in layered and holding[:, k].any():
                 effect.apply(own, holding[:, k])
                 effect.apply(public, holding[:, k])
         return own, public

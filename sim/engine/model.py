@@ -128,7 +128,7 @@ class NegotiationModel(mesa.Model):
         fired = self.events.fire(self.state, t)
         if self.recorder is not None:
             self.recorder.record_events(t, fired)
-        self._lobby()
+        self._lobby(self.events.saliences_moved(fired, t))
         if self.influence_only:
             self._settle_influence(t)
         else:
@@ -185,26 +185,35 @@ class NegotiationModel(mesa.Model):
             setattr(self, name, getattr(self, name)[keep])
         self._refresh_values()
 
-    def _refresh_values(self, saliences_changed: bool = True, worth: bool = True) -> None:
-        """This round's effective values (base plus temporary effects), normalised saliences and (with
-        ``worth``) what going on is worth (``values``)."""
-        self.own_now, self.public_now = self.events.effective(self.state, self.round_index)
-        if saliences_changed:
+    def _refresh_values(
+        self, saliences: np.ndarray | None = None, worth: bool = True, ideals_only: bool = False
+    ) -> None:
+        """This round's effective values (base plus temporary effects; with ``ideals_only``, the ideals
+        layered again after the influence stage), normalised saliences (all of them, or again only in the
+        runs ``saliences`` (R,) says may have moved) and (with ``worth``) what going on is worth."""
+        earlier = (self.own_now, self.public_now) if ideals_only else None
+        self.own_now, self.public_now = self.events.effective(self.state, self.round_index, earlier)
+        if saliences is None:
             self.own_weight = normalised(self.own_now.salience)
             self.public_weight = normalised(self.public_now.salience)
+        elif saliences.any():
+            rows = np.flatnonzero(saliences)
+            self.own_weight[rows] = normalised(self.own_now.salience[rows])
+            self.public_weight[rows] = normalised(self.public_now.salience[rows])
         if worth:
             self._refresh_worth()
 
     def _refresh_worth(self) -> None:
         """The status quo's flow to each actor, the floors of their demands and the value of a breakdown,
         as each knows them and as the others believe them."""
-        span = self.layout.span
-        if self.spec.status_quo is None:
-            flow = flow_public = np.zeros_like(self.own_now.outside)
-        else:
+        span, parties = self.layout.span, self.layout.parties
+        flow, flow_public = np.zeros_like(self.own_now.outside), np.zeros_like(self.own_now.outside)
+        if self.spec.status_quo is not None and len(parties):  # only the parties bargain over it
             own, pub = self.own_now, self.public_now
-            flow = utility(own.status_quo[:, None, :], own.ideal, self.own_weight, own.risk, span)
-            flow_public = utility(pub.status_quo[:, None, :], pub.ideal, self.public_weight, pub.risk, span)
+            flow[:, parties] = utility(own.status_quo[:, None, :], own.ideal[:, parties], self.own_weight[:, parties],
+                                       own.risk[:, parties], span)  # fmt: skip
+            flow_public[:, parties] = utility(pub.status_quo[:, None, :], pub.ideal[:, parties],
+                                              self.public_weight[:, parties], pub.risk[:, parties], span)  # fmt: skip
         outside, outside_public = self.own_now.outside, self.public_now.outside
         frozen = self.frozen_after_breakdown
         self.values = RoundValues(
@@ -214,13 +223,14 @@ class NegotiationModel(mesa.Model):
             breakdown=self.state.breakdown_risk,
         )  # fmt: skip
 
-    def _lobby(self) -> None:
-        """Stakeholders lobby and the parties' base ideals move; saliences stay as they are."""
-        self._refresh_values(worth=False)
+    def _lobby(self, saliences: np.ndarray) -> None:
+        """Stakeholders lobby and the parties' base ideals move; saliences stay as they are (they move
+        only with events: in the runs ``saliences`` (R,))."""
+        self._refresh_values(saliences, worth=False)
         self.influence.begin((self.own_now, self.own_weight), (self.public_now, self.public_weight))
         self.stakeholder_agents.do("lobby")
         self.influence.apply(self.state.own, self.state.public, self.state.active)
-        self._refresh_values(saliences_changed=False)
+        self._refresh_values(np.zeros(len(self.run_ids), dtype=bool), ideals_only=True)
 
     def _settle_walkouts(self, t: int) -> None:
         parties = self.layout.parties

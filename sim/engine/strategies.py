@@ -162,8 +162,12 @@ class Concession:
     # --- verbs ---------------------------------------------------------------------------
     def reconsider(self, runs: np.ndarray) -> None:
         """Record how much better the outside option is than going on towards the best deal still believed
-        attainable (the others held at their believed floors); > 0 means leave."""
+        attainable (the others held at their believed floors); > 0 means leave. Where the status quo is
+        worth at least the outside option, going on is too (it holds for good at worst): no search."""
         m, j = self.model, self.actor
+        runs = runs[m.own_now.outside[runs, j] > m.values.flow[runs, j]]
+        if runs.size == 0:
+            return
         others = m.other_parties(j)
         floors = m.values.floor_public[np.ix_(runs, others)] + m.state.belief_shift[runs, j][:, others]
         curve, accepts = self._trade_off(runs, others)

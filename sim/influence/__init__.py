@@ -51,19 +51,20 @@ class PullInfluence:
     def begin(self, own: View, public: View) -> None:
         """Start a round with this round's effective values and normalised saliences."""
         self.views = (own, public)
-        shape = own[0].ideal.shape[0], own[0].ideal.shape[2]
-        self.totals = [(np.zeros(shape), np.zeros(shape)) for _ in self.views]
+        self.lobbies: list[int] = []
 
     def lobby(self, actor: int) -> None:
-        for (total, total_at), (values, weight) in zip(self.totals, self.views, strict=True):
-            w, wx = pressure(values.capability[:, actor], weight[:, actor], values.ideal[:, actor])
-            total += w
-            total_at += wx
+        """``actor`` presses the parties this round (its pressure is summed with the others' in ``apply``)."""
+        self.lobbies.append(actor)
 
     def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
-        """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs."""
-        p = self.parties
-        for (total, total_at), (values, weight), base in zip(self.totals, self.views, (own, public), strict=True):
+        """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs towards
+        the pressure of this round's lobbies."""
+        p, lobbies = self.parties, np.array(self.lobbies, dtype=np.int64)
+        if len(lobbies) and np.array_equal(lobbies, np.arange(lobbies[0], lobbies[0] + len(lobbies))):
+            lobbies = slice(lobbies[0], lobbies[0] + len(lobbies))  # a view, no copy
+        for (values, weight), base in zip(self.views, (own, public), strict=True):
+            total, total_at = pressure(values.capability[:, lobbies], weight[:, lobbies], values.ideal[:, lobbies])
             own_weight = values.capability[:, p, None] * weight[:, p]
             moved = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
             base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])

@@ -15,10 +15,10 @@ import numpy as np
 
 
 def pressure(capability: np.ndarray, weight: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One lobby's pressure: weights (R, I) = capability (R,) x normalised salience (R, I), and
-    weight x position (R, I)."""
-    w = capability[:, None] * weight
-    return w, w * position
+    """The lobbies' summed pressure: weights (R, I), the sum over lobbies of capability (R, K) x normalised
+    salience (R, K, I), and the sum of weight x position (R, K, I), both (R, I)."""
+    w = capability[:, :, None] * weight
+    return w.sum(axis=1), (w * position).sum(axis=1)
 
 
 def pull_towards(
