@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 internal error (a bug: set BASING_DEBUG=1 for the trace
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -14,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -31,8 +31,8 @@ from sim.experiments.stream import (
     parse_trace_runs,
 )
 from sim.files import file_kind
-from sim.outputs.console import Terminal, install_warning_lines, render, visible
-from sim.outputs.store import check_new_folder, write_new_text
+from sim.outputs.console import Terminal, install_warning_lines, render, too_narrow, visible
+from sim.outputs.store import check_image_folder, check_new_file, check_new_folder, make_folders, write_new_text
 from sim.scenario.limits import MAX_COMPARE_RUNS, MAX_SEED
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -105,7 +105,7 @@ def run(
         chunk = chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec))
         plan = Plan(runs, 1 if seed is None else seed, chunk, ranges)
         check_plan(loaded.spec, plan)
-        check_new_folder(out)
+        out = check_new_folder(out)
         folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
     with progress_bar(quiet) as progress:
         task = progress.add_task(spec.name, total=plan.runs, completed=folder.done_runs())
@@ -196,7 +196,7 @@ def sweep(
         points, specs = sweeps.prepare(plan)
         plan = sweeps.check_size(plan, specs, block is not None)
         outcomes = sweeps.check_outcomes(specs[0], wanted)
-        check_new_folder(out)
+        out = check_new_folder(out)
     tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
     client = sweeps.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
     try:
@@ -238,8 +238,8 @@ def replay(
     from sim.experiments.replay import keep_trace, narrative
     from sim.experiments.replay import replay as replay_run
 
-    if html is not None and file_kind(html) is not None:
-        raise OutputError(f"--html {html}: already exists; nothing is ever overwritten (choose a new file)")
+    if html is not None:
+        html = check_new_file(html, "--html")
     result = replay_run(folder, run)
     name, kept = keep_trace(result)
     for line in narrative(result):
@@ -281,33 +281,27 @@ def compare(
     if runs > MAX_COMPARE_RUNS:
         raise OutputError(f"--runs {runs:,}: compare runs at most {MAX_COMPARE_RUNS:,} runs of each "
                           "scenario (run a larger one with basing run, then compare its folder)")  # fmt: skip
-    target = out or Path("results") / f"compare-{utc_stamp()}.html"
-    if file_kind(target) is not None:
-        raise OutputError(f"{target}: already exists; results are never overwritten (choose another --out)")
-    if png is not None and file_kind(png) not in (None, "folder"):
-        raise OutputError(f"--png {png}: is a file; give a folder for the images")
-    if png is not None and file_kind(png) == "folder" and any(png.iterdir()):
-        raise OutputError(f"--png {png}: exists and is not empty; choose a new folder")
-    for path in inputs:
-        kind = file_kind(path)
+    target = check_new_file(out or Path("results") / f"compare-{utc_stamp()}.html", "--out", make_folder=True)
+    if png is not None:
+        png = check_image_folder(png)
+        comparing.check_kaleido()
+    kinds = [file_kind(path, follow=True) for path in inputs]  # a link to a folder or file is followed
+    for path, kind in zip(inputs, kinds, strict=True):
         if kind is None:
             raise OutputError(f"{path}: no such scenario file or results folder")
         if kind != "folder" and path.suffix.lower() not in (".yaml", ".yml"):
             raise OutputError(f"{path}: neither a scenario file (.yaml) nor a results folder")
     items = []
     with err_console.status("comparing", spinner="dots") as status:
-        for path in inputs:
-            status.update(Text(f"{'reading' if path.is_dir() else 'running'} {visible(str(path))}"))
-            if path.is_dir():
+        for path, kind in zip(inputs, kinds, strict=True):
+            status.update(Text(f"{'reading' if kind == 'folder' else 'running'} {visible(str(path))}"))
+            if kind == "folder":
                 items.append(comparing.from_folder(path, fan_runs))
             else:
                 items.append(comparing.from_scenario(path, runs, seed, workers, fan_runs))
         notes = comparing.label_and_check(items)
         figures = comparing.figures(items)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"{target.parent}: cannot create it: {exc.strerror or exc}") from None
+        make_folders(target.parent)
         write_new_text(target, comparing.compare_page(items, notes, figures))
     for note in notes:
         err_console.print(f"note: {note}")
@@ -321,11 +315,11 @@ def compare(
 def verify(
     folder: Annotated[Path, typer.Argument(help="A results folder (of basing run or sweep).", show_default=False)],
 ) -> None:
-    """Check a results folder: its manifest, every file's checksum, size and row count, every run id, and
-    that it holds no symbolic link."""
-    from sim.outputs.integrity import check
+    """Check a results folder: its manifest, every file's checksum, size and row count, every run id, that
+    it holds no symbolic link, and that its tables and summary are what its scenario makes."""
+    from sim.experiments.audit import audit
 
-    found = check(folder)
+    found = audit(folder)
     if found.problems:
         raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in found.problems))
     record = found.manifest
@@ -381,17 +375,12 @@ def import_(
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write (must not exist).")],
 ) -> None:
     """Turn a KTAB or BDM input table into an influence-only scenario (smp or eum)."""
-    from sim.scenario.imports import bdm_scenario, ktab_scenario, read_bdm, read_ktab
+    from sim.scenario.imports import write_imported
 
     if kind not in ("ktab", "bdm"):
         raise OutputError(f"unknown format '{kind}' (ktab or bdm)")
-    if file_kind(output) is not None:
-        raise OutputError(f"{output}: already exists; choose another --output")
-    data = ktab_scenario(read_ktab(source), source) if kind == "ktab" else bdm_scenario(read_bdm(source), source)
-    data["seed"] = os.path.relpath(source.resolve(), output.resolve().parent)
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
-    write_new_text(output, f"# Imported from {source.name} by `basing import {kind}`.\n{text}")
-    load_scenario(output)  # the scenario written must validate, or this is a bug
+    output = check_new_file(output, "--output")
+    write_imported(kind, source, output)
     out_console.print(f"wrote {output}")
 
 
@@ -411,28 +400,56 @@ def _not_utf8(arguments: list[str]) -> str | None:
     return None
 
 
+def _error(message: str, code: int) -> None:
+    err_console.print(Text.assemble(("error: ", "bold red"), visible(message)), soft_wrap=True)
+    sys.exit(code)
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """A click (or typer) error about the command line: an unknown option, a bad value, no arguments.
+    Known by its interface, as typer may bring click's classes itself or take them from click."""
+    return callable(getattr(exc, "format_message", None)) and isinstance(getattr(exc, "exit_code", None), int)
+
+
+def _usage(exc: Exception) -> None:
+    """A usage error as one message, shown as text like any other (exit code 2); no arguments at all
+    show the help."""
+    context = getattr(exc, "ctx", None)
+    message = exc.format_message()
+    if not message and context is not None:
+        err_console.print(visible(context.get_help()), soft_wrap=True)
+        sys.exit(2)
+    hint = f"\n{context.get_usage()}\nTry '{context.command_path} --help' for help." if context is not None else ""
+    _error(message + hint, 2)
+
+
 def main() -> None:
-    """Entry point: usage errors are typer's (exit 2); bad input of any kind exits 2 with one message;
-    nothing the user does shows a traceback. A library's warning is one line on standard error."""
+    """Entry point: bad input of any kind, usage errors included, exits 2 with one message; nothing the
+    user does shows a traceback. A library's warning is one line on standard error. Text the terminal's
+    encoding cannot show is written as escapes (\\xfc), never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):  # not a text stream, or closed
+            stream.reconfigure(errors="backslashreplace")
     install_warning_lines()
+    if too_narrow():
+        os.environ["COLUMNS"] = "80"  # for typer's help, which would otherwise print nothing
     bad = _not_utf8(sys.argv[1:])
     if bad is not None:
-        err_console.print(Text.assemble(("error: ", "bold red"), visible(f"the argument {bad!r} is not UTF-8 text; "
-                                        "basing takes names and paths in UTF-8")), soft_wrap=True)  # fmt: skip
-        sys.exit(2)
+        _error(f"the argument {bad!r} is not UTF-8 text; basing takes names and paths in UTF-8", 2)
     try:
-        app()
+        code = app(standalone_mode=False)  # click's own errors come back here, to be shown as text
     except InputError as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), visible(str(exc))), soft_wrap=True)
-        sys.exit(2)
+        _error(str(exc), 2)
     except WorkerError as exc:
-        err_console.print(Text.assemble(("error: ", "bold red"), visible(str(exc))), soft_wrap=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
+        _error(str(exc), 1)
+    except (KeyboardInterrupt, typer.Abort):
         err_console.print("interrupted")
         sys.exit(130)
     except Exception as exc:
+        if _is_usage_error(exc):
+            _usage(exc)
         if os.environ.get("BASING_DEBUG"):
             raise
         err_console.print(f"internal error: {exc.__class__.__name__}: {exc} (set BASING_DEBUG=1 for details)")
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -120,12 +120,22 @@ def read_bounded(path: str | Path, limit: int, shown: object | None = None) -> b
     return _read_fd(_open_regular(path, None, True, shown), limit, shown)
 
 
-def file_kind(path: str | Path) -> str | None:
-    """'file', 'folder', 'link', 'other' or None (nothing there), without following a final link."""
+def file_kind(path: str | Path, follow: bool = False) -> str | None:
+    """'file', 'folder', 'link', 'other' or None (nothing there, or no usable name), of the final link
+    itself or (``follow``) of what it leads to."""
     try:
-        return _kind_of(os.lstat(path).st_mode)
+        return _kind_of((os.stat if follow else os.lstat)(path).st_mode)
     except (OSError, ValueError):
         return None
+
+
+def native(handle: BinaryIO) -> str | BinaryIO:
+    """What to give a native library (pyarrow) for an open file: the kernel's name for its descriptor
+    (``/proc/self/fd/N``, the very file opened, never a path looked up again), or the handle itself
+    where there is no such name. Python file objects handed to pyarrow can abort the interpreter at
+    exit (pyarrow 26), so native code reads and writes by descriptor."""
+    name = f"/proc/self/fd/{handle.fileno()}"
+    return name if os.path.exists(name) else handle
 
 
 def digest(handle: BinaryIO) -> tuple[str, int]:
@@ -160,8 +170,9 @@ class Folder:
     @classmethod
     def make(cls, path: str | Path) -> Folder:
         """A new, empty directory (its parents are made as needed); an existing one is refused with a
-        FolderExistsError."""
-        path = Path(path)
+        FolderExistsError. ``..`` is resolved in the name first (``a/../b`` is ``b``), so no folder is
+        made on the way to it."""
+        path = Path(os.path.normpath(path))
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.mkdir()
@@ -242,10 +253,12 @@ class Folder:
             fd = os.open(name, flags, 0o644, dir_fd=self.fd)
         except OSError as exc:
             raise FileError(shown, _write_reason(exc)) from None
-        kind = _kind_of(os.fstat(fd).st_mode)
-        if kind != "file":
+        info = os.fstat(fd)
+        kind = _kind_of(info.st_mode)
+        if kind != "file" or info.st_nlink != 1:
             os.close(fd)
-            raise FileError(shown, _refusal(kind))
+            raise FileError(shown, _refusal(kind) if kind != "file" else "has other names (a hard link): it would "
+                            "write to a file outside the folder; remove it")  # fmt: skip
         return fd
 
     def _write_temporary(self, name: str, write: Writer) -> str:
@@ -264,13 +277,16 @@ class Folder:
             raise
         return temporary
 
-    def create(self, name: str, write: Writer) -> None:
+    def create(self, name: str, write: Writer, check: Callable[[Path], None] | None = None) -> None:
         """Write the new file ``name`` with ``write(handle)``, atomically; if ``name`` exists (as
-        anything, a link included) it is left alone and the write is refused."""
+        anything, a link included) it is left alone and the write is refused. ``check(path)``, if given,
+        sees the finished file under its temporary name first: if it raises, nothing is written."""
         if self.kind(name) is not None:
             raise FileError(self.path / name, "already exists; results are never overwritten")
         temporary = self._write_temporary(name, write)
         try:
+            if check is not None:
+                check(self.path / temporary)
             os.link(temporary, name, src_dir_fd=self.fd, dst_dir_fd=self.fd, follow_symlinks=False)
         except FileExistsError:
             raise FileError(self.path / name, "already exists; results are never overwritten") from None
@@ -374,13 +390,14 @@ def _write_reason(exc: OSError) -> str:
     return f"cannot write: {exc.strerror or exc}"
 
 
-def write_new(path: str | Path, write: Writer) -> None:
+def write_new(path: str | Path, write: Writer, check: Callable[[Path], None] | None = None) -> None:
     """Write the new file ``path`` (a page, an image, a scenario) atomically; an existing file, link,
-    device or folder of that name is refused and left alone. The folder must exist."""
-    path = Path(path)
-    folder = Folder.open(path.parent if str(path.parent) else Path("."), follow=True)
+    device or folder of that name is refused and left alone. The folder must exist. ``check`` as for
+    ``Folder.create``."""
+    path = Path(os.path.normpath(path))
+    folder = Folder.open(path.parent, follow=True)
     try:
-        folder.create(path.name, write)
+        folder.create(path.name, write, check)
     finally:
         folder.close()
 

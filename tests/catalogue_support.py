@@ -20,8 +20,9 @@ import yaml
 from conftest import SEED_TEXT, two_party
 
 from sim.cli import main
-from sim.experiments import runner
+from sim.experiments import runner, sweeps
 from sim.experiments.stream import Plan, simulate_chunk
+from sim.experiments.sweep import execute_sweep
 from sim.files import Folder
 from sim.outputs.integrity import file_records
 from sim.scenario.limits import MAX_ACTORS, MAX_ISSUES
@@ -183,10 +184,11 @@ def rerecord(folder: Path) -> None:
 def make_folders(project: Path) -> None:
     """done (a complete run), tampered (a changed runs.parquet), half (interrupted), broken (a damaged
     chunk), swapped (chunk 0 copied over chunk 10), dupes (runs.parquet with runs twice, re-recorded),
-    a-sweep (a complete sweep)."""
+    a-sweep (a complete sweep), sweep-half (an interrupted sweep: its first point done)."""
     (project / "seed.txt").write_text(SEED_TEXT)
     (project / "s.yaml").write_text(yaml.safe_dump(VALID))
-    code, _, err = invoke(["run", "s.yaml", "-n", "40", "-q", "--workers", "1", "--out", "done"], project)
+    code, _, err = invoke(["run", "s.yaml", "-n", "40", "-q", "--workers", "1", "--trace-runs", "0:5", "--out", "done"],
+                          project)  # fmt: skip
     assert code == 0, err
     code, _, err = invoke(["sweep", "s.yaml", "--vary", "actors.alpha.risk=0.2,0.8", "-n", "10", "-q", "--workers",
                            "1", "--out", "a-sweep"], project)  # fmt: skip
@@ -206,6 +208,17 @@ def make_folders(project: Path) -> None:
     first = pd.read_parquet(project / "dupes" / "runs.parquet").iloc[:20]
     pd.concat([first, first], ignore_index=True).to_parquet(project / "dupes" / "runs.parquet", index=False)
     rerecord(project / "dupes")
+    interrupted_sweep(project, "sweep-half")
+
+
+def interrupted_sweep(project: Path, name: str) -> Path:
+    """A sweep of two points of 10 runs in tasks of 5, stopped with its first point finished."""
+    plan = sweeps.make_plan(project / "s.yaml", [], ["actors.alpha.risk=0.2,0.8"], "grid", None, 10, 1, 5)
+    points, specs = sweeps.prepare(plan)
+    folder = sweeps.start(plan, points, ["status_agreement"], project / name, "toy", ["basing", "sweep"])
+    execute_sweep(plan, specs[:1], folder, 1)
+    folder.mark("incomplete")
+    return folder.path
 
 
 def edit_manifest(folder: str, edit: Callable[[dict], Any] | None = None, text: Callable[[str], str] | None = None):

@@ -7,9 +7,12 @@ terminal and, when it refuses (exit code 2), nothing written. The README lists t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -28,6 +31,7 @@ from catalogue_support import (
     many_issues,
     port_of_alpha,
     rename,
+    rerecord,
     snapshot,
     text_of,
     unchanged,
@@ -38,7 +42,7 @@ from conftest import two_party
 from sim.outputs.escape import UNSAFE
 from sim.scenario.limits import MAX_ACTORS, MAX_FILE_BYTES, MAX_ISSUES, MAX_RUNS
 
-FOLDERS = ("done", "tampered", "half", "broken", "swapped", "dupes", "a-sweep")
+FOLDERS = ("done", "tampered", "half", "broken", "swapped", "dupes", "a-sweep", "sweep-half")
 
 BOMB = (
     "a: &a ["
@@ -107,6 +111,54 @@ def put(key: str, value):
 
 def bad_capability(data: dict) -> None:
     data["scenario"]["actors"]["alpha"]["capability"] = -1
+
+
+def hard_link_lock(folder: str):
+    """A prepare step: the folder's .lock a second name of a file outside it."""
+
+    def prepare(root: Path) -> None:
+        (root / "outside.txt").write_text("keep me")
+        (root / folder / ".lock").unlink(missing_ok=True)
+        os.link(root / "outside.txt", root / folder / ".lock")
+
+    return prepare
+
+
+def rewrite_table(folder: str, name: str, edit: Callable[[pd.DataFrame], pd.DataFrame]):
+    """A prepare step: a table of a complete folder changed and recorded again, as if the code had made it."""
+
+    def prepare(root: Path) -> None:
+        path = root / folder / name
+        table = edit(pd.read_parquet(path))
+        path.unlink()
+        table.to_parquet(path, index=False)
+        rerecord(root / folder)
+
+    return prepare
+
+
+def rewrite_summary(root: Path) -> None:
+    (root / "done" / "summary.json").write_text("{}")
+    rerecord(root / "done")
+
+
+def rename_issue(data: dict) -> None:
+    scenario = data["scenario"]
+    scenario["issues"]["harbor"] = scenario["issues"].pop("port")
+    for actor in scenario["actors"].values():
+        if "port" in actor.get("preferences", {}):
+            actor["preferences"]["harbor"] = actor["preferences"].pop("port")
+
+
+def sweep_manifest(edit: Callable[[dict], Any]):
+    return edit_manifest("sweep-half", edit)
+
+
+def absent_folder(name: str) -> Callable[[Path], None]:
+    def check(root: Path) -> None:
+        assert not (root / name).exists(), f"{name} was made on the way"
+
+    return check
 
 
 def runs_as(text: str):
@@ -247,6 +299,102 @@ HOSTILE = [
 ]
 
 
+LATIN_1_BDM = "actor,capability,position,salience\nT\xfcrkiye,1,10,0.5\nB,1,50,0.7\nC,1,90,0.9\n".encode("latin-1")
+BDM = "actor,capability,position,salience\nA,1,10,0.5\nB,2,50,0.7\nC,3,90,0.9\n"
+KTAB = "Test,Desc,3,1\nActor,Description,Power,Pos,Sal\nA,a,10,20,50\nB,b,20,60,40\nC,c,30,90,70\n"
+KTAB_101 = "T,D,101,1\nActor,Description,Power,Pos,Sal\n" + "".join(f"A{a},d,10,{a % 100},50\n" for a in range(101))
+NO_STATUS = rewrite_table("done", "runs.parquet", lambda t: t.drop(columns="status"))
+SWEEP_ARGS = ["sweep", "s.yaml", "--vary", "actors.alpha.risk=0.2,0.8", "-n", "5", "-q", "--workers", "1"]
+
+FOLLOW_UPS = [
+    # -- writing outside, or through another name
+    Case("--resume with .lock a hard link to a file outside", ["run", "--resume", "half"], 2, [".lock", "hard link"],
+         prepare=hard_link_lock("half"), check=unchanged("outside.txt", "keep me")),
+    Case("sweep --resume with .lock a hard link", ["sweep", "--resume", "sweep-half"], 2, [".lock", "hard link"],
+         prepare=hard_link_lock("sweep-half"), check=unchanged("outside.txt", "keep me")),
+    Case("--out through a folder that is not there (new/..)", ["run", "s.yaml", "-n", "5", "-q", "--workers", "1",
+         "--out", "new/../o"], 0, ["results: o"], {"s.yaml": VALID}, check=absent_folder("new")),
+    Case("compare --out through a folder that is not there", ["compare", "s.yaml", "-n", "5", "--workers", "1",
+         "--fan-runs", "2", "--out", "new/../c.html"], 0, ["comparison: c.html"], {"s.yaml": VALID},
+         check=absent_folder("new")),
+    # -- refused before anything is written
+    Case("import: a capability past the limit", ["import", "bdm", "in.csv", "-o", "out.yaml"], 2,
+         ["in.csv", "would not be valid", "capability"], {"in.csv": BDM.replace("A,1,", "A,1e13,")}),
+    Case("import: a Latin-1 table", ["import", "bdm", "in.csv", "-o", "out.yaml"], 2, ["in.csv", "not UTF-8"],
+         {"in.csv": LATIN_1_BDM}),
+    Case("import: 101 actors", ["import", "ktab", "in.csv", "-o", "out.yaml"], 2, ["in.csv", "limit is 100"],
+         {"in.csv": KTAB_101}),
+    Case("replay: --html into a missing folder", ["replay", "done", "--run", "0", "--html", "nodir/t.html"], 2,
+         ["--html", "nodir is missing"]),
+    Case("compare: --png under a file", ["compare", "done", "--out", "c.html", "--png", "seed.txt/x"], 2,
+         ["--png", "not a folder"]),
+    Case("--out of a 300-byte name", ["run", "s.yaml", "-n", "5", "--out", "a" * 300], 2, ["--out", "255 bytes"],
+         {"s.yaml": VALID}),
+    Case("no --out, and 'results' is a file", ["run", "s.yaml", "-n", "5"], 2, ["results", "not a folder"],
+         {"s.yaml": VALID, "results": "x"}),
+    # -- resuming what was edited
+    Case("--resume after the manifest's chunk size was edited", ["run", "--resume", "half"], 2,
+         ["no chunk of this run's plan", "Nothing was removed"], prepare=edit_manifest("half", put("chunk_size", 7))),
+    Case("--resume after the manifest's scenario was edited", ["run", "--resume", "half"], 2, ["another plan"],
+         prepare=edit_manifest("half", lambda m: m["scenario"]["protocol"].update(horizon=5))),
+    Case("sweep --resume after the manifest's block was edited", ["sweep", "--resume", "sweep-half"], 2,
+         ["no chunk of this run's plan"], prepare=sweep_manifest(put("block", 7))),
+    Case("sweep --resume with a count of 2.5", ["sweep", "--resume", "sweep-half"], 2, ["factors.0.count", "integer"],
+         prepare=sweep_manifest(lambda m: m["factors"][0].update(count=2.5))),
+    Case("sweep --resume with an unknown outcome", ["sweep", "--resume", "sweep-half"], 2,
+         ["manifest's outcomes", "nope"], prepare=sweep_manifest(put("outcomes", ["nope"]))),
+    # -- results recorded again after a change
+    Case("verify: runs.parquet without its status, recorded again", ["verify", "done"], 2,
+         ["runs.parquet", "lacks status"], prepare=NO_STATUS),
+    Case("compare: runs.parquet without its status, recorded again", ["compare", "done", "--out", "c.html"], 2,
+         ["fails verification", "lacks status"], prepare=NO_STATUS),
+    Case("compare: summary.json emptied, recorded again", ["compare", "done", "--out", "c.html"], 2,
+         ["summary.json", "not the summary"], prepare=rewrite_summary),
+    Case("compare: an issue renamed in the manifest", ["compare", "done", "--out", "c.html"], 2,
+         ["lacks term_harbor"], prepare=edit_manifest("done", rename_issue)),
+    Case("verify: trace rows twice, recorded again", ["verify", "done"], 2, ["trace.parquet", "more than once"],
+         prepare=rewrite_table("done", "trace.parquet", lambda t: pd.concat([t, t]))),
+    # -- values YAML and Python cannot make
+    Case("a key that is a list", ["validate", "s.yaml"], 2, ["s.yaml:", "a key must be a name or a number"],
+         {"s.yaml": yaml.safe_dump(VALID) + "? [a, b]\n: 1\n"}),
+    Case("!!bool 'maybe'", ["validate", "s.yaml"], 2, ["s.yaml:", "cannot be read as YAML's !!bool"],
+         {"s.yaml": text_of(VALID, ("horizon: 20", "horizon: !!bool 'maybe'"))}),
+    Case("--set with !!bool maybe", ["validate", "s.yaml", "--set", "name=!!bool maybe"], 2, ["--set", "!!bool"],
+         {"s.yaml": VALID}),
+    Case("!!int 'abc'", ["validate", "s.yaml"], 2, ["s.yaml:", "'abc' is not an integer"],
+         {"s.yaml": text_of(VALID, ("horizon: 20", "horizon: !!int 'abc'"))}),
+    Case("sweep: a count of superscript two", [*SWEEP_ARGS[:3], "actors.alpha.risk=0:1:\u00b2"], 2,
+         ["number of values must be a whole number"], {"s.yaml": VALID}),
+    Case("import: a count of superscript three", ["import", "ktab", "in.csv", "-o", "out.yaml"], 2,
+         ["in.csv:1", "not a positive whole number"], {"in.csv": KTAB.replace("Test,Desc,3,1", "Test,Desc,\u00b3,1")}),
+    Case("sweep: a tls:// scheduler", [*SWEEP_ARGS, "--scheduler", "tls://127.0.0.1:9"], 2,
+         ["--scheduler", "cannot reach"], {"s.yaml": VALID}),
+    Case("a scenario that is a link to itself", ["validate", "l.yaml"], 2, ["l.yaml", "loop of symbolic links"],
+         {"l.yaml": Link("l.yaml")}),
+    Case("an empty seed path", ["validate", "s.yaml"], 2, ["seed", "at least 1 character"],
+         {"s.yaml": two_party(seed="")}),
+    Case("an indicator of no status", ["validate", "s.yaml"], 2, ["outcomes.t.status", "at least 1"],
+         {"s.yaml": changed(lambda d: d["outcomes"].update(t={"label": "never", "status": []}))}),
+    # -- the terminal
+    Case("an Arabic letter mark in a label", ["run", "s.yaml", "-n", "5", "--workers", "1"], 0, ["De\\u061cal"],
+         {"s.yaml": changed(lambda d: d["outcomes"]["deal"].update(label="De\u061cal"))}),
+    Case("an unknown option holding a right-to-left override", ["run", "s.yaml", "--x\u202e"], 2,
+         ["No such option", "--x\\u202e"], {"s.yaml": VALID}),
+    # -- sweeps that were wrong, and noise
+    Case("sweep: a value of 0.00001", [*SWEEP_ARGS[:3], "protocol.breakdown_risk=0.00001,0.001", *SWEEP_ARGS[4:],
+         "--out", "o"], 0, ["results: o"], {"s.yaml": VALID}),
+    Case("sweep: indicators deal and deal_low", [*SWEEP_ARGS, "--out", "o"], 2, ["indicators_deal_low"],
+         {"s.yaml": changed(lambda d: d["outcomes"].update(deal_low={"label": "x", "status": ["walkout"]}))}),
+    Case("compromise with every capability 0", ["run", "s.yaml", "-n", "5", "-q", "--workers", "1", "--out", "o"], 0,
+         ["results: o"], {"s.yaml": changed(lambda d: (d.update(influence={"model": "compromise"}),
+                                                       [a.update(capability=0) for a in d["actors"].values()]))},
+         absent=["warning"]),
+    Case("200 indicators", ["run", "s.yaml", "-n", "5", "-q", "--workers", "1", "--out", "o"], 0, ["results: o"],
+         {"s.yaml": changed(lambda d: d["outcomes"].update({f"o{i}": {"label": f"L{i}", "status": ["agreement"]}
+                                                            for i in range(199)}))}, absent=["warning"]),
+]
+
+
 CASES = [
     # -- the file itself
     Case("empty file", ["validate", "s.yaml"], 2, ["s.yaml", "empty"], {"s.yaml": ""}),
@@ -372,7 +520,7 @@ CASES = [
     Case("compare: a manifest that is not an object", ["compare", "folder", "--out", "c.html"], 2,
          ["not a manifest"], {"folder/manifest.json": "[1, 2]"}),
     Case("compare: --png names a file", ["compare", "done", "--out", "c.html", "--png", "seed.txt"], 2,
-         ["is a file"]),
+         ["not a folder"]),
     Case("compare: not a scenario", ["compare", "seed.txt", "--out", "c.html"], 2, ["neither a scenario file"]),
     # -- imports
     Case("import: unknown format", ["import", "xml", "k.csv", "-o", "out.yaml"], 2, ["unknown format"],
@@ -381,7 +529,7 @@ CASES = [
          {"k.csv": BAD_KTAB}),
 ]
 # fmt: on
-CASES += HOSTILE
+CASES += HOSTILE + FOLLOW_UPS
 
 
 @pytest.fixture(scope="module")

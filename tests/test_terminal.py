@@ -100,3 +100,29 @@ def test_the_command_line_shows_any_scenario_text_as_text(tmp_path_factory, ques
         assert esc(label) in page and esc(question) in page
         assert MARKUP not in label + question or MARKUP not in page
     shutil.rmtree(folder)
+
+
+def _basing(args: list[str], cwd, env: dict[str, str]):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, cwd=cwd, timeout=300,
+                          env={**os.environ, **env})  # fmt: skip
+
+
+def test_a_terminal_that_cannot_show_the_text_gets_escapes(tmp_path):
+    # an ASCII-only terminal (LC_ALL=C): non-ASCII text is written as \xfc, never a crash
+    (tmp_path / "seed.txt").write_text(SEED_TEXT)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({**VALID, "question": "T\u00fcrkiye?"}, allow_unicode=True))
+    done = _basing(["run", "s.yaml", "-n", "5", "--workers", "1", "--out", "o"], tmp_path,
+                   {"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert b"T\\xfcrkiye?" in done.stdout
+
+
+def test_columns_of_zero_hide_no_message(tmp_path):
+    done = _basing(["validate", "nope.yaml"], tmp_path, {"COLUMNS": "0"})
+    assert done.returncode == 2 and b"error: nope.yaml: file not found" in done.stderr
+    usage = _basing(["run", "--no-such-option"], tmp_path, {"COLUMNS": "0"})
+    assert usage.returncode == 2 and b"No such option: --no-such-option" in usage.stderr

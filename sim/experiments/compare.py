@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.errors import FileError, OutputError
+from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.replay import differing_columns
 from sim.experiments.runner import canonical, run_manifest, scenario_of, spans
@@ -28,9 +29,8 @@ from sim.outputs import outcome_plots as plots
 from sim.outputs import report, tables
 from sim.outputs.escape import esc
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.integrity import require_verified
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import versions
+from sim.outputs.store import make_folders, versions
 from sim.outputs.summary import IN_FORCE, STATUSES, statuses_of
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -79,7 +79,7 @@ class Outcomes:
 def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
     """A complete results folder of ``basing run`` that verifies against its manifest; anything else is
     refused with a message."""
-    if file_kind(path) != "folder":
+    if file_kind(path, follow=True) != "folder":
         raise OutputError(f"{path}: no such results folder or scenario file")
     folder = ResultsFolder.open(path)
     record = run_manifest(folder)
@@ -280,16 +280,18 @@ def run_report(folder: ResultsFolder, fan_runs: int = FAN_RUNS) -> str:
     return report.document(f"{item.spec.name}: report", body)
 
 
-def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
-    """Static PNG images of the figures (kaleido, which drives a Chrome or Chromium browser)."""
+def check_kaleido() -> None:
+    """Refuse --png at once where kaleido is not installed."""
     try:
         import kaleido  # noqa: F401
     except ImportError:
         raise OutputError("--png needs kaleido: pip install kaleido") from None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"--png {folder}: cannot create it: {exc.strerror or exc}") from None
+
+
+def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
+    """Static PNG images of the figures (kaleido, which drives a Chrome or Chromium browser)."""
+    check_kaleido()
+    make_folders(folder)
     paths = [folder / f"figure-{k + 1:02d}.png" for k in range(len(figs))]
     try:
         images = [figure.to_image(format="png", width=1100, height=figure.layout.height or 550) for figure in figs]

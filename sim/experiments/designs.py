@@ -17,7 +17,7 @@ import numpy as np
 from sim.errors import InputError
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import MAX_MAGNITUDE
-from sim.scenario.reader import parse, reads_as_number
+from sim.scenario.reader import WHOLE, parse, reads_as_number, whole_number
 
 Design = Literal["grid", "lhs", "sobol", "morris"]
 
@@ -68,9 +68,9 @@ def parse_vary(text: str) -> Factor:
         low, high = _number(parts[0], path), _number(parts[1], path)
         count = None
         if len(parts) == 3:
-            if not parts[2].isdigit():
-                raise DesignError(f"{path}: the number of values must be a whole number (got '{parts[2]}')")
-            count = int(parts[2])
+            count = whole_number(parts[2], 9)
+            if count is None:
+                raise DesignError(f"{path}: the number of values must be a whole number (got '{parts[2][:40]}')")
         return range_factor(path, low, high, count)
     return list_factor(path, [_value(v, path) for v in spec.split(",")])
 
@@ -86,7 +86,7 @@ def _value(text: str, path: str = "") -> Any:
     """A listed value: a whole number in decimal whenever it is one (010 is ten), another number
     whenever Python reads one (1e-3 too), else YAML (true, 'text', ...)."""
     text = text.strip()
-    if text.lstrip("+-").isdigit():
+    if WHOLE.fullmatch(text[1:] if text[:1] in ("+", "-") else text):
         if len(text) > 4300:
             raise DesignError(f"--vary {path}: an integer too long to read (more than 4,300 digits)")
         return int(text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,11 +12,12 @@ import pyarrow.parquet as pq
 
 from sim.engine.model import NegotiationModel
 from sim.errors import FileError, OutputError
+from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.runner import run_manifest, scenario_of
+from sim.files import native
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.integrity import require_verified
-from sim.outputs.store import table_writer, versions
+from sim.outputs.store import table_bytes, versions
 from sim.scenario.schema import Scenario
 
 
@@ -38,7 +38,7 @@ class Replay:
 def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
     """Row ``run`` of runs.parquet, read from its row group alone."""
     with folder.dir.open_binary("runs.parquet") as handle:
-        parquet = pq.ParquetFile(handle)
+        parquet = pq.ParquetFile(native(handle))
         first = 0
         for group in range(parquet.num_row_groups):
             rows = parquet.metadata.row_group(group).num_rows
@@ -115,9 +115,7 @@ def keep_trace(result: Replay) -> tuple[str, bool]:
     was already there). An earlier replay's file of the same bytes stays as it is; a different file
     of that name is refused, never overwritten."""
     name = f"replay-run-{result.run}.parquet"
-    buffer = io.BytesIO()
-    table_writer(result.trace)(buffer)
-    data = buffer.getvalue()
+    data = table_bytes(result.trace)
     kind = result.folder.dir.kind(name)
     if kind == "file" and _holds(result.folder, name, data):
         return name, True

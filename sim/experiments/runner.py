@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
-from sim.experiments.stream import Plan, execute
+from sim.experiments.stream import Plan, check_plan, execute
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.manifest import RunManifest
 from sim.outputs.store import manifest, plain, versions
@@ -49,6 +49,7 @@ def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Pl
         raise OutputError(f"{path}: was made from another scenario than {loaded.path.name} (as resolved)")
     spec = scenario_of(record, path)
     plan = Plan(record.runs, record.seed, record.chunk_size, tuple((a, b) for a, b in record.trace_runs))
+    check_plan(spec, plan)  # a manifest edited to ask for more than memory or disk allows
     folder.check_resumable()
     folder.expected = spans(plan)
     return folder, plan, spec

@@ -24,6 +24,7 @@ from sim.experiments.ensemble import run_chunk
 from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
 from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, WORKERS_PER_CORE, max_chunk
+from sim.scenario.reader import whole_number
 from sim.scenario.schema import Scenario
 
 RETRIES = 2  # how often chunks lost with a dead worker are run again before the run fails
@@ -99,9 +100,10 @@ def check_plan(spec: Scenario, plan: Plan) -> None:
 
 
 def _run_number(text: str, part: str) -> int:
-    if not text.isdigit() or len(text) > 12:
-        raise ValueError(f"'{part}': '{text}' is not a run number (a whole number, 0 or more)")
-    return int(text)
+    number = whole_number(text, 12)
+    if number is None:
+        raise ValueError(f"'{part[:40]}': '{text[:40]}' is not a run number (a whole number, 0 or more)")
+    return number
 
 
 def parse_trace_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:

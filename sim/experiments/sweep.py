@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from sim.errors import OutputError
 from sim.experiments.designs import Design, Factor, expand, problem
@@ -51,7 +53,10 @@ class SweepPlan:
 
 
 def _override(path: str, value: Any) -> str:
-    return f"{path}={json.dumps(value)}"  # JSON is YAML: numbers, strings, lists and mappings survive
+    """``--set`` text that reads back as ``value``: YAML as PyYAML writes it, since JSON's 1e-05 is text
+    to YAML 1.1."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True)
+    return f"{path}={text.removesuffix(chr(10) + '...' + chr(10)).strip()}"
 
 
 def point_scenarios(plan: SweepPlan, points: list[dict[str, Any]]) -> list[Scenario]:
@@ -139,12 +144,20 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
     name_median, name_p10, name_p90 (e.g. status_agreement, terms_tartus_median, indicators_deal)."""
     out: dict[str, float] = {}
 
+    def put(name: str, value: float) -> None:
+        if name in out:  # an outcome 'deal_low' beside 'deal', say: refused before a sweep runs
+            raise OutputError(f"two entries of the summary make the sweep column '{name}': rename an outcome, "
+                              "actor or issue whose name ends in _low, _high, _median, _p10 or _p90, or "
+                              "repeats another's with a prefix such as in_force_")  # fmt: skip
+        out[name] = value
+
     def walk(prefix: str, node: Any) -> None:
         if isinstance(node, dict) and "share" in node:
-            out[prefix], out[f"{prefix}_low"], out[f"{prefix}_high"] = node["share"], node["low"], node["high"]
+            for suffix, key in (("", "share"), ("_low", "low"), ("_high", "high")):
+                put(prefix + suffix, node[key])
         elif isinstance(node, dict) and "median" in node:
             for key in ("median", "p10", "p90"):
-                out[f"{prefix}_{key}"] = node[key]
+                put(f"{prefix}_{key}", node[key])
         elif isinstance(node, dict):
             for key, value in node.items():
                 walk(f"{prefix}_{key}" if prefix else str(key), value)
@@ -209,15 +222,20 @@ def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataF
             rows += [{"outcome": outcome, "parameter": f.path, "index": "not computed", "value": math.nan,
                       "conf": math.nan, "note": why} for f in plan.factors]  # fmt: skip
             continue
+        with warnings.catch_warnings(record=True) as caught:  # SALib's doubts go into the table's notes
+            warnings.simplefilter("always")
+            if plan.design == "sobol":
+                result = sobol.analyze(definition, y, calc_second_order=False, seed=plan.seed)
+            else:
+                result = morris.analyze(definition, x, y, num_levels=4, seed=plan.seed)
+        note = "; ".join(dict.fromkeys(str(w.message) for w in caught)) or None
         if plan.design == "sobol":
-            result = sobol.analyze(definition, y, calc_second_order=False, seed=plan.seed)
             for i, factor in enumerate(plan.factors):
                 rows += [{"outcome": outcome, "parameter": factor.path, "index": name, "value": result[name][i],
-                          "conf": result[f"{name}_conf"][i]} for name in ("S1", "ST")]  # fmt: skip
+                          "conf": result[f"{name}_conf"][i], "note": note} for name in ("S1", "ST")]  # fmt: skip
         else:
-            result = morris.analyze(definition, x, y, num_levels=4, seed=plan.seed)
             for i, factor in enumerate(plan.factors):
-                row = {"outcome": outcome, "parameter": factor.path}
+                row = {"outcome": outcome, "parameter": factor.path, "note": note}
                 rows.append(
                     {**row, "index": "mu_star", "value": result["mu_star"][i], "conf": result["mu_star_conf"][i]}
                 )

@@ -27,6 +27,7 @@ from sim.experiments.sweep import (
     point_scenarios,
 )
 from sim.outputs.folder import ResultsFolder
+from sim.outputs.manifest import FactorRecord
 from sim.outputs.store import git_commit, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
 from sim.scenario.base import Real, Strict
@@ -155,7 +156,7 @@ def start(plan: SweepPlan, points: list[dict[str, Any]], outcomes: list[str], ou
     return ResultsFolder.begin(out, f"{name}-sweep", {
         "created": utc_stamp(), "command": command, "kind": "sweep", "status": "running",
         "scenario": plan.scenario, "overrides": list(plan.overrides),
-        "factors": [{k: v for k, v in vars(f).items() if v is not None} for f in plan.factors],
+        "factors": [factor_record(f) for f in plan.factors],
         "design": plan.design, "samples": plan.samples, "runs": plan.runs, "seed": plan.seed, "block": plan.block,
         "scenario_sha256": sha256(Path(plan.scenario)),
         "points": len(points), "outcomes": outcomes, "versions": versions(),
@@ -171,19 +172,37 @@ def reopen(path: Path):
         raise OutputError(f"{path}: this sweep is complete; there is nothing to resume")
     if record.made_with != versions()["basing"]:
         raise OutputError(f"{path}: made with basing {record.made_with}; results would mix versions")
-    try:
-        factors = tuple(Factor(**{**f, "values": tuple(f["values"])} if "values" in f else f) for f in record.factors)
-    except (TypeError, ValueError):
-        raise OutputError(f"{path}: its manifest's factors are not factors of a sweep") from None
+    factors = tuple(factor_of(f) for f in record.factors)
     plan = SweepPlan(record.scenario, tuple(record.overrides), factors, record.design, record.samples, record.runs,
                      record.seed, record.block)  # fmt: skip
     if record.scenario_sha256 != sha256(Path(plan.scenario)):
         raise OutputError(f"{path}: {plan.scenario} has changed since the sweep began; results would mix versions")
-    points, specs = prepare(plan)
+    try:
+        points, specs = prepare(plan)
+    except DesignError as exc:
+        raise OutputError(f"{path}: its manifest's design cannot be made again: {exc}") from None
     if len(points) != record.points:
         raise OutputError(f"{path}: its design now has {len(points)} points, not the {record.points} it began with")
+    if check_size(plan, specs, True) != plan:  # a manifest edited to ask for more than memory allows
+        raise OutputError(f"{path}: its manifest asks for more than the limits allow")
+    try:
+        outcomes = check_outcomes(specs[0], record.outcomes)
+    except OutputError as exc:
+        raise OutputError(f"{path}: its manifest's outcomes: {exc}") from None
     folder.expected = plan.spans(len(points))
-    return folder, plan, points, specs, record.outcomes
+    return folder, plan, points, specs, outcomes
+
+
+def factor_record(factor: Factor) -> dict[str, Any]:
+    """A design factor as the manifest keeps it (``FactorRecord``)."""
+    data = {k: v for k, v in vars(factor).items() if v is not None}
+    return {**data, "values": list(data["values"])} if "values" in data else data
+
+
+def factor_of(record: FactorRecord) -> Factor:
+    """The design factor a manifest's factor record describes."""
+    data = record.model_dump(exclude_none=True)
+    return Factor(**{**data, "values": tuple(data["values"])} if "values" in data else data)
 
 
 def dask_client(scheduler: str | None, local: int | None):
@@ -200,8 +219,9 @@ def dask_client(scheduler: str | None, local: int | None):
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise OutputError(f"--scheduler {scheduler}: cannot reach it ({exc.__class__.__name__})") from None
+        except Exception as exc:  # each transport (tcp, tls, ucx, inproc) fails in its own way
+            raise OutputError(f"--scheduler {scheduler}: cannot reach it ({exc.__class__.__name__}: "
+                              f"{str(exc)[:200]})") from None  # fmt: skip
     else:
         cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None)  # fmt: skip
@@ -271,3 +291,6 @@ def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[s
         for row in indices.itertuples():
             ranked.add_row(row.outcome, row.parameter, row.index, f"{row.value:.4f}", f"{row.conf:.4f}")
         console.print(ranked)
+        notes = indices["note"] if "note" in indices else []
+        for note in dict.fromkeys(n for n in notes if isinstance(n, str)):
+            console.print(f"note: {note}")

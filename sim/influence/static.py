@@ -9,13 +9,23 @@ from __future__ import annotations
 import numpy as np
 
 
+def counted(weight: np.ndarray) -> np.ndarray:
+    """The weights, except that where every weight over the last axis is zero (no actor has any
+    capability or salience) every actor counts alike: a weighted mean is then the plain mean."""
+    return np.where((weight > 0).any(axis=-1, keepdims=True), weight, 1.0)
+
+
 def weighted_mean(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """sum w x / sum w over the last axis: with w = c.s, the compromise model."""
+    """sum w x / sum w over the last axis: with w = c.s, the compromise model (the plain mean where
+    every weight is zero, see ``counted``)."""
+    weight = counted(weight)
     return (weight * position).sum(axis=-1) / weight.sum(axis=-1)
 
 
 def weighted_median(position: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """The first position, in a stable sort by position, whose cumulative weight reaches half the total."""
+    """The first position, in a stable sort by position, whose cumulative weight reaches half the total
+    (every actor counting alike where every weight is zero, see ``counted``)."""
+    weight = counted(weight)
     order = np.argsort(position, axis=-1, kind="stable")
     sorted_position = np.take_along_axis(position, order, axis=-1)
     cumulative = np.cumsum(np.take_along_axis(weight, order, axis=-1), axis=-1)

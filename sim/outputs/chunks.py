@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import FileError, OutputError
-from sim.files import Folder
+from sim.files import Folder, native
 from sim.outputs.manifest import ChunkRecord, FileRecord, read_chunk_record
 from sim.outputs.store import json_writer, table_bytes
 
@@ -55,11 +55,17 @@ def _created(folder: Folder, name: str, data: bytes) -> dict[str, Any]:
     return {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
-class ChunkStore:
-    """The ``.chunks`` folder of a results folder, for the chunks of one plan (key -> Span)."""
+def _temporary(name: str) -> bool:
+    """A file a writer was still writing (``Folder.create``'s temporary name)."""
+    return name.startswith(".") and name.endswith(".partial")
 
-    def __init__(self, folder: Folder, expected: dict[Key, Span]):
-        self.folder, self.expected = folder, expected
+
+class ChunkStore:
+    """The ``.chunks`` folder of a results folder, for the chunks of one plan (key -> Span) whose
+    fingerprint is ``plan`` (``Manifest.plan_id``): a chunk made under another plan is refused."""
+
+    def __init__(self, folder: Folder, expected: dict[Key, Span], plan: str):
+        self.folder, self.expected, self.plan = folder, expected, plan
 
     def has(self, key: Key) -> bool:
         return self.folder.kind(names(key)[2]) == "file"
@@ -82,7 +88,7 @@ class ChunkStore:
         if not np.array_equal(rows["run"].to_numpy(), np.arange(span.first, span.stop)):
             raise OutputError(f"{self.folder.path}: chunk {key} does not hold runs {span.first} to {span.stop - 1}")
         rows_name, trace_name, record_name = names(key)
-        record = {"first": span.first, "stop": span.stop, "point": span.point, "trace": None,
+        record = {"first": span.first, "stop": span.stop, "point": span.point, "trace": None, "plan": self.plan,
                   "runs": {**_created(self.folder, rows_name, table_bytes(rows)), "rows": len(rows)}}  # fmt: skip
         if trace is not None:
             record["trace"] = {**_created(self.folder, trace_name, table_bytes(trace)), "rows": len(trace)}
@@ -91,14 +97,26 @@ class ChunkStore:
         except FileError as exc:
             raise OutputError(str(exc)) from None
 
-    def discard_unrecorded(self) -> list[str]:
-        """Remove every file that is not part of a recorded chunk of the plan: half-written temporary
-        files and the files of a chunk killed before its record was written."""
-        keep = {name for key in self.expected if self.has(key) for name in names(key)}
-        stale = [name for name in self.folder.names() if name not in keep and self.folder.kind(name) != "folder"]
-        for name in stale:
-            self.folder.remove(name)
+    def unfinished(self) -> list[str]:
+        """What a killed process left half-done here: temporary files, and the files of a planned chunk
+        killed before its record was written. A file that belongs to no chunk of the plan is refused
+        (the manifest must have changed since it was written): nothing is removed on a guess."""
+        planned = {key: names(key) for key in self.expected}
+        known = {name for files in planned.values() for name in files}
+        foreign = [n for n in self.folder.names() if n not in known and not _temporary(n)]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise OutputError(f"{self.folder.path}: holds files of no chunk of this run's plan ({shown}); was the "
+                              "manifest edited? Nothing was removed")  # fmt: skip
+        stale = [n for n in self.folder.names() if _temporary(n)]
+        for key, files in planned.items():
+            if not self.has(key):
+                stale += [name for name in files[:2] if self.folder.kind(name) is not None]
         return stale
+
+    def remove(self, names_: list[str]) -> None:
+        for name in names_:
+            self.folder.remove(name)
 
     def check(self) -> None:
         """Every recorded chunk of the plan is what its record says (see ``table``)."""
@@ -121,6 +139,8 @@ class ChunkStore:
         span = self.expected[key]
         if (record.first, record.stop, record.point) != (span.first, span.stop, span.point):
             raise self._damaged(name, f"it records runs {record.first} to {record.stop - 1}, not those of this chunk")
+        if record.plan != self.plan:
+            raise self._damaged(name, "it was made under another plan than the manifest's (scenario, seed or chunking)")
         return record
 
     def table(self, key: Key, kind: str) -> pa.Table | None:
@@ -177,7 +197,7 @@ class ChunkStore:
 
 def write_row_groups(handle: io.BufferedIOBase, first: pa.Table, rest: Iterable[pa.Table]) -> int:
     """Concatenate tables into one Parquet file in row groups of ROW_GROUP rows; returns the rows."""
-    writer = pq.ParquetWriter(handle, first.schema, compression="zstd")
+    writer = pq.ParquetWriter(native(handle), first.schema, compression="zstd")
     buffered, rows = [], 0
     try:
         for table in _chain(first, rest):

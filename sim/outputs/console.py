@@ -10,6 +10,7 @@ prints, whichever way a string reaches it (plain, in a table, in a ``Text``), by
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterable
@@ -23,12 +24,17 @@ from rich.text import Text
 from sim.outputs.escape import UNSAFE, visible
 from sim.outputs.summary import percent
 
+#: Fewer terminal columns than this (COLUMNS=0, say) are taken to be a mistake: 80 are used instead.
+MIN_WIDTH = 20
+
 
 class Terminal(Console):
     """A rich console for untrusted text: no markup, emoji codes or highlighting in any string, and no
     character that acts on the terminal in anything it renders."""
 
     def __init__(self, **options: Any):
+        if "width" not in options and too_narrow():
+            options["width"] = 80  # COLUMNS=0 would print nothing at all, a message included
         super().__init__(markup=False, emoji=False, highlight=False, **options)
 
     def render_str(self, text: str, **options: Any) -> Text:
@@ -43,6 +49,12 @@ class Terminal(Console):
             if segment.control is None and UNSAFE.search(segment.text):
                 segment = Segment(visible(segment.text), segment.style)
             yield segment
+
+
+def too_narrow() -> bool:
+    """Whether COLUMNS asks for fewer than MIN_WIDTH columns (and would hide what is printed)."""
+    columns = os.environ.get("COLUMNS", "")
+    return columns.isascii() and columns.isdigit() and int(columns) < MIN_WIDTH
 
 
 def _warning_line(message: Warning | str, category: type[Warning], filename: str, lineno: int, file=None,

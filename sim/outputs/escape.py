@@ -12,8 +12,11 @@ from __future__ import annotations
 import html
 import re
 
-# C0 controls but newline and tab, DEL, C1 controls, bidirectional marks and overrides, lone surrogates.
-UNSAFE = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]")
+# C0 controls but newline and tab, DEL, C1 controls, the Arabic letter mark and other bidirectional
+# marks, overrides and isolates, the line and paragraph separators, lone surrogates.
+UNSAFE = re.compile(
+    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]"
+)
 
 
 def visible(text: str) -> str:

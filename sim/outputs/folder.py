@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import FileError, OutputError
-from sim.files import Folder, Writer, file_kind, text_writer
+from sim.files import Folder, Writer, file_kind, native, text_writer
 from sim.outputs.chunks import ROW_GROUP, ChunkStore, Key, Span, write_row_groups
 from sim.outputs.integrity import FolderLock, file_records
 from sim.outputs.manifest import RESULT_FILES, RunManifest, SweepManifest, parse_manifest, read_json, read_manifest
@@ -34,10 +34,11 @@ class ResultsFolder:
     """One run's or sweep's folder: chunk files while it runs, merged files once it is complete.
     ``expected`` is the plan's chunks (key -> Span), known once the plan is."""
 
-    def __init__(self, folder: Folder, expected: dict[Key, Span] | None = None):
+    def __init__(self, folder: Folder, expected: dict[Key, Span] | None = None, plan: str = ""):
         self.dir = folder
         self.sealed = False
         self.expected: dict[Key, Span] = expected or {}
+        self.plan = plan  # the manifest's plan_id: chunks made under another are refused
         self._chunks: Folder | None = None
 
     @property
@@ -45,10 +46,11 @@ class ResultsFolder:
         return self.dir.path
 
     @classmethod
-    def create(cls, out: Path | None, name: str, expected: dict[Key, Span] | None = None) -> ResultsFolder:
+    def create(cls, out: Path | None, name: str, expected: dict[Key, Span] | None = None,
+               plan: str = "0" * 64) -> ResultsFolder:  # fmt: skip
         """A new, empty folder (``out``, or one named from ``name`` and the time) with its ``.chunks``."""
         try:
-            folder = cls(create_results_dir(out, name), expected)
+            folder = cls(create_results_dir(out, name), expected, plan)
             folder._chunks = folder.dir.sub(".chunks", create=True)
         except FileError as exc:
             raise OutputError(str(exc)) from None
@@ -58,8 +60,8 @@ class ResultsFolder:
     def begin(cls, out: Path | None, name: str, manifest: dict[str, Any], expected: dict[Key, Span]) -> ResultsFolder:
         """A new folder holding its first manifest. If that cannot be written, the new folder is removed
         again (it holds nothing else), so that the same --out can be used once the cause is mended."""
-        parse_manifest(manifest, "the new manifest")  # a bug, if it fails: never write one
-        folder = cls.create(out, name, expected)
+        plan = parse_manifest(manifest, "the new manifest").plan_id()  # a bug, if it fails: never write one
+        folder = cls.create(out, name, expected, plan)
         try:
             folder.write_manifest(manifest)
         except BaseException:
@@ -95,7 +97,7 @@ class ResultsFolder:
                 self._chunks = self.dir.sub(".chunks")
             except FileError as exc:
                 raise OutputError(str(exc)) from None
-        return ChunkStore(self._chunks, self.expected)
+        return ChunkStore(self._chunks, self.expected, self.plan)
 
     # -- the manifest
     def manifest(self, kind: str | None = None) -> RunManifest | SweepManifest:
@@ -121,7 +123,7 @@ class ResultsFolder:
         """A Parquet file of the folder (never through a link); a damaged one is an OutputError."""
         try:
             with self.dir.open_binary(name) as handle:
-                return pq.read_table(handle, columns=columns, filters=filters)
+                return pq.read_table(native(handle), columns=columns, filters=filters)
         except FileError as exc:
             raise OutputError(str(exc)) from None
         except (OSError, pa.ArrowException) as exc:
@@ -207,14 +209,16 @@ class ResultsFolder:
     def finishing(self, expected: dict[Key, Span]) -> Iterator[ResultsFolder]:
         """Hold the folder's lock while this process runs, merges and seals it. Under the lock, before
         anything runs: refuse a folder another process has finished meanwhile, remove what a killed
-        process left half-done (``discard_unfinished``) and refuse a chunk whose record or files do not
+        process left half-done (``unfinished``) and refuse a chunk whose record or files do not
         match the plan. On any failure or interruption before ``seal``, the folder is marked
         ``incomplete`` and stays resumable."""
         self.expected = expected
         with FolderLock(self.dir):
-            self._check_unfinished()
-            self.discard_unfinished()
+            self.plan = self._check_unfinished()
+            stale = self.unfinished()  # refuses, removing nothing, what cannot be resumed
             self.chunks.check()
+            for where, name in stale:
+                where.remove(name)
             try:
                 yield self
             except BaseException:
@@ -222,14 +226,14 @@ class ResultsFolder:
                     self.mark("incomplete")
                 raise
 
-    def discard_unfinished(self) -> list[str]:
-        """Remove what a killed process left half-done: temporary files, merged files of a folder not
-        yet sealed (they are made again from the chunks) and chunk files without a record."""
-        gone = [name for name in self.dir.names() if name.startswith(".") and name.endswith(".partial")]
-        gone += [name for name in RESULT_FILES if self.dir.kind(name) is not None]
-        for name in gone:
-            self.dir.remove(name)
-        return gone + self.chunks.discard_unrecorded()
+    def unfinished(self) -> list[tuple[Folder, str]]:
+        """What a killed process left half-done, to remove once the folder is known to be resumable:
+        temporary files, merged files of a folder not yet sealed (they are made again from the chunks)
+        and chunk files without a record."""
+        here = [name for name in self.dir.names() if name.startswith(".") and name.endswith(".partial")]
+        here += [name for name in RESULT_FILES if self.dir.kind(name) is not None]
+        chunks = self.chunks
+        return [(self.dir, name) for name in here] + [(chunks.folder, name) for name in chunks.unfinished()]
 
     def check_resumable(self) -> None:
         """Refuse a folder whose chunk files are gone, or whose ``.chunks`` is not a folder of its own."""
@@ -240,7 +244,10 @@ class ResultsFolder:
         if kind != "folder":
             raise OutputError(f"{self.path}: its chunk files are gone; the run cannot be resumed")
 
-    def _check_unfinished(self) -> None:
-        if self.manifest().status == "complete":
+    def _check_unfinished(self) -> str:
+        """Refuse a folder another process has finished, or without its chunks; its plan_id."""
+        record = self.manifest()
+        if record.status == "complete":
             raise OutputError(f"{self.path}: this folder was completed by another process; nothing to resume")
         self.check_resumable()
+        return record.plan_id()

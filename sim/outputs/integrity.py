@@ -20,9 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import FileError, OutputError
-from sim.files import Folder, digest, file_kind
+from sim.files import Folder, digest, file_kind, native
 from sim.outputs.manifest import RESULT_FILES, RunManifest, SweepManifest, read_manifest
 from sim.scenario.errors import ScenarioError
+
+#: The columns that name one row of trace.parquet.
+TRACE_KEY = ("run", "round", "actor", "issue")
 
 
 def file_record(folder: Folder, name: str) -> dict[str, Any]:
@@ -32,7 +35,7 @@ def file_record(folder: Folder, name: str) -> dict[str, Any]:
         record: dict[str, Any] = {"sha256": sha, "bytes": size}
         if name.endswith(".parquet"):
             handle.seek(0)
-            record["rows"] = pq.ParquetFile(handle).metadata.num_rows
+            record["rows"] = pq.ParquetFile(native(handle)).metadata.num_rows
     return record
 
 
@@ -111,7 +114,7 @@ def _column(folder: Folder, name: str, columns: list[str]) -> pa.Table | str:
     """Some columns of a recorded table, or why they cannot be read."""
     try:
         with folder.open_binary(name) as handle:
-            return pq.read_table(handle, columns=columns)
+            return pq.read_table(native(handle), columns=columns)
     except (OSError, FileError, pa.ArrowException) as exc:
         return f"{name}: its columns {', '.join(columns)} cannot be read ({exc.__class__.__name__})"
 
@@ -141,6 +144,18 @@ def _run_id_problems(folder: Folder, manifest: RunManifest | SweepManifest) -> l
         want = np.concatenate([np.arange(a, b) for a, b in manifest.trace_runs] or [np.zeros(0, dtype=np.int64)])
         if not np.array_equal(traced, want):
             return ["trace.parquet: its runs are not the traced runs the manifest records"]
+        return _trace_key_problems(folder)
+    return []
+
+
+def _trace_key_problems(folder: Folder) -> list[str]:
+    """trace.parquet holds each (run, round, actor, issue) once."""
+    keys = _column(folder, "trace.parquet", list(TRACE_KEY))
+    if isinstance(keys, str):
+        return [keys]
+    frame = keys.to_pandas()
+    if frame.duplicated().any():
+        return [f"trace.parquet: holds some ({', '.join(TRACE_KEY)}) more than once"]
     return []
 
 
@@ -152,17 +167,6 @@ def _scenario_problems(manifest: RunManifest, path: Path) -> list[str]:
     except ScenarioError as exc:
         return [str(p) for p in exc.problems[:5]]
     return []
-
-
-def require_verified(path: Path, folder: Folder | None = None) -> RunManifest | SweepManifest:
-    """Refuse a folder that does not verify (through ``folder``, its open handle, if given), naming what
-    is wrong; return its manifest."""
-    found = check(path, folder)
-    if found.problems or found.manifest is None:
-        problems = found.problems
-        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-        raise OutputError(f"{path}: fails verification: {shown} (basing verify {path})")
-    return found.manifest
 
 
 def _holder(fd: int) -> str:

@@ -8,9 +8,10 @@ that is valid Unicode), then validated by ``RunManifest`` or ``SweepManifest``. 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, ValidationError, model_validator
 
@@ -85,6 +86,14 @@ class Manifest(Record):
     def expected_rows(self) -> int:
         return self.runs
 
+    #: The fields that decide a folder's results: chunks made under other values cannot be merged.
+    PLAN_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def plan_id(self) -> str:
+        """A hash of the fields that decide the results (the scenario, the seed, the chunking...)."""
+        data = self.model_dump(mode="json", include=set(self.PLAN_FIELDS))
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
 
 class RunManifest(Manifest):
     """The manifest of ``basing run``."""
@@ -111,8 +120,27 @@ class RunManifest(Manifest):
         self.trace_runs = merged
         return self
 
+    PLAN_FIELDS = ("scenario", "seed", "runs", "chunk_size", "trace_runs")
+
     def file_names(self) -> tuple[str, ...]:
         return RUN_FILES
+
+
+class FactorRecord(Record):
+    """A varied parameter as a sweep's manifest keeps it: a range (with a count for a grid) or values."""
+
+    path: str = Field(min_length=1, description="The dotted scenario path.")
+    low: float | None = Field(None, description="The range's low end.")
+    high: float | None = Field(None, description="The range's high end.")
+    count: int | None = Field(None, ge=2, le=MAX_SWEEP_POINTS, description="Grid values across the range.")
+    values: list[Any] | None = Field(None, min_length=1, description="Explicit values.")
+
+    @model_validator(mode="after")
+    def _one(self) -> FactorRecord:
+        ranged = self.low is not None and self.high is not None
+        if ranged == (self.values is not None) or (ranged and not self.low < self.high):
+            raise ValueError("a factor is a range with low < high, or a list of values")
+        return self
 
 
 class SweepManifest(Manifest):
@@ -121,7 +149,7 @@ class SweepManifest(Manifest):
     kind: Literal["sweep"] = Field(description="A sweep over a design's points.")
     scenario: str = Field(description="The scenario file swept.")
     scenario_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="Its SHA-256 when the sweep began.")
-    factors: list[dict[str, Any]] = Field(min_length=1, description="The varied parameters.")
+    factors: list[FactorRecord] = Field(min_length=1, description="The varied parameters.")
     design: Literal["grid", "lhs", "sobol", "morris"] = Field(description="The experimental design.")
     samples: int | None = Field(None, ge=1, le=MAX_SWEEP_POINTS, description="Base samples of a sampled design.")
     block: int = Field(ge=1, le=MAX_RUNS, description="Runs per task.")
@@ -133,6 +161,8 @@ class SweepManifest(Manifest):
         if self.points * self.runs > MAX_SWEEP_RUNS:
             raise ValueError(f"points x runs exceeds the limit of {MAX_SWEEP_RUNS:,}")
         return self
+
+    PLAN_FIELDS = ("scenario_sha256", "overrides", "factors", "design", "samples", "runs", "seed", "block")
 
     def file_names(self) -> tuple[str, ...]:
         return SWEEP_FILES
@@ -158,6 +188,7 @@ class ChunkRecord(Record):
     point: int | None = Field(None, ge=0, le=MAX_SWEEP_POINTS, description="The sweep point, for a sweep task.")
     runs: FileRecord = Field(description="Its rows file.")
     trace: FileRecord | None = Field(None, description="Its trace file, if it traced runs.")
+    plan: str = Field(pattern=r"^[0-9a-f]{64}$", description="The plan it was made under (Manifest.plan_id).")
 
 
 def _refuse_constant(name: str) -> None:

@@ -9,7 +9,6 @@ the new folder a run writes into (``sim.outputs.folder``).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import os
@@ -34,19 +33,93 @@ def utc_stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def check_new_folder(out: Path | None) -> None:
-    """Fail early if ``out`` is given and exists (as anything, a link included), or its parent cannot
-    hold a new folder."""
+def check_new_folder(out: Path | None, option: str = "--out") -> Path | None:
+    """Fail early if ``out`` is given and exists (as anything, a link included), a part of its name is
+    too long, or no folder can be made there. Returns ``out`` with ``..`` resolved (``a/../b`` is ``b``,
+    and no folder ``a`` is made on the way)."""
     if out is None:
-        return
-    if out.exists() or out.is_symlink():
-        raise OutputError(f"{out}: already exists; results are never overwritten (choose another --out)")
-    parent = next((p for p in out.absolute().parents if p.exists()), None)
-    if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise OutputError(f"{out}: cannot create a folder there")
+        base = file_kind(DEFAULT_BASE, follow=True)
+        if base not in (None, "folder"):
+            raise OutputError(f"{DEFAULT_BASE}: not a folder, so no results folder can be made in it (remove it, or "
+                              "give --out)")  # fmt: skip
+        return None
+    out = Path(os.path.normpath(out))
+    if file_kind(out) is not None:
+        raise OutputError(f"{option} {out}: already exists; results are never overwritten (choose another)")
+    _check_name_lengths(out, option)
+    parent = next((p for p in out.absolute().parents if file_kind(p, follow=True) is not None), None)
+    if parent is None or file_kind(parent, follow=True) != "folder":
+        raise OutputError(f"{option} {out}: cannot create a folder there ({parent} is not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {out}: cannot create a folder there (no permission to write into {parent})")
+    return out
 
 
-def create_results_dir(out: Path | None, name: str, base: Path = Path("results")) -> Folder:
+def check_new_file(path: Path, option: str, make_folder: bool = False) -> Path:
+    """Fail early, before any work, if the new file ``path`` could not be written: the name is taken,
+    a part of it is too long, or its folder is missing (``make_folder``: cannot be made) or is not a
+    folder. Returns ``path`` with ``..`` resolved."""
+    path = Path(os.path.normpath(path))
+    if file_kind(path) is not None:
+        raise OutputError(f"{option} {path}: already exists; nothing is ever overwritten (choose a new name)")
+    _check_name_lengths(path, option)
+    parent = path.parent
+    kind = file_kind(parent, follow=True)
+    if kind is None and make_folder:
+        check_new_folder(parent, option)
+    elif kind != "folder":
+        raise OutputError(f"{option} {path}: {parent} is {'missing' if kind is None else 'not a folder'}")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{option} {path}: cannot write into {parent} (permission denied)")
+    return path
+
+
+def check_image_folder(path: Path, option: str = "--png") -> Path:
+    """A folder for new images: a new one (that can be made), or an existing empty one (a link to a
+    folder is followed). Returns ``path`` with ``..`` resolved."""
+    path = Path(os.path.normpath(path))
+    kind = file_kind(path, follow=True)
+    if kind is None:
+        check_new_folder(path, option)
+    elif kind != "folder":
+        raise OutputError(f"{option} {path}: not a folder; give a new or empty folder for the images")
+    else:
+        try:
+            with os.scandir(path) as entries:
+                empty = next(entries, None) is None
+        except OSError as exc:
+            raise OutputError(f"{option} {path}: cannot read it: {exc.strerror or exc}") from None
+        if not empty:
+            raise OutputError(f"{option} {path}: exists and is not empty; choose a new folder")
+    return path
+
+
+def make_folders(path: Path) -> None:
+    """Make the folder ``path`` and its parents where missing."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{path}: cannot create the folder: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _check_name_lengths(path: Path, option: str) -> None:
+    """Refuse a name with a part longer than a file name may be (255 bytes on most file systems)."""
+    try:
+        there = next((p for p in path.absolute().parents if file_kind(p, follow=True) == "folder"), Path("/"))
+        limit = os.pathconf(there, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    long = [part for part in path.parts if len(os.fsencode(part)) > limit]
+    if long:
+        raise OutputError(f"{option}: the name part '{long[0][:40]}...' is longer than the {limit} bytes a "
+                          "file name may have")  # fmt: skip
+
+
+#: Where results folders go when no --out is given.
+DEFAULT_BASE = Path("results")
+
+
+def create_results_dir(out: Path | None, name: str, base: Path = DEFAULT_BASE) -> Folder:
     """A new, empty results folder: ``out`` if given (it must not exist), else
     ``base/<name>-<UTC timestamp>`` with a numeric suffix if that name is taken."""
     if out is not None:
@@ -63,9 +136,9 @@ def create_results_dir(out: Path | None, name: str, base: Path = Path("results")
 
 def table_bytes(table: pd.DataFrame) -> bytes:
     """``table`` as the bytes of a Parquet file (zstd, without the pandas index)."""
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), buffer, compression="zstd")
-    return buffer.getvalue()
+    sink = pa.BufferOutputStream()  # native: no Python file object for pyarrow to hold
+    pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
 
 
 def table_writer(table: pd.DataFrame) -> Writer:

@@ -16,6 +16,7 @@ from sim.errors import FileError
 from sim.files import read_bounded
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_FILE_BYTES
+from sim.scenario.reader import whole_number
 
 
 @dataclass
@@ -80,9 +81,10 @@ def _number(path: Path, line: int, column: str, text: str, low: float = -np.inf,
 
 
 def _whole(path: Path, line: int, column: str, text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise ScenarioError([Problem(str(path), line, column, f"not a positive whole number: '{text}'")])
-    return int(text)
+    number = whole_number(text, 6)
+    if number is None or number < 1:
+        raise ScenarioError([Problem(str(path), line, column, f"not a positive whole number: '{text[:40]}'")])
+    return number
 
 
 def _fail(path: Path, line: int | None, message: str) -> ScenarioError:
@@ -241,3 +243,28 @@ def _influence_only(name, question, source: Path, issues, actors, influence, bou
         "protocol": {"horizon": horizon},
         "influence": influence,
     }
+
+
+def write_imported(kind: str, source: Path, output: Path) -> None:
+    """Import ``source`` (``kind`` 'ktab' or 'bdm') as the new scenario file ``output``. The scenario is
+    validated (seed and quotes included) under a temporary name beside ``output`` before it takes that
+    name, so a table that makes no valid scenario leaves nothing behind; its problems name ``source``."""
+    import os
+
+    import yaml
+
+    from sim.files import text_writer, write_new
+    from sim.scenario.load import load_scenario
+
+    data = ktab_scenario(read_ktab(source), source) if kind == "ktab" else bdm_scenario(read_bdm(source), source)
+    data["seed"] = os.path.relpath(source.resolve(), output.resolve().parent)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def check(written: Path) -> None:
+        try:
+            load_scenario(written)
+        except ScenarioError as exc:
+            raise ScenarioError([Problem(str(source), None, p.path, f"the imported scenario would not be valid: "
+                                         f"{p.message}") for p in exc.problems]) from None  # fmt: skip
+
+    write_new(output, text_writer(f"# Imported from {source.name} by `basing import {kind}`.\n{text}"), check)

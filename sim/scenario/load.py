@@ -225,7 +225,8 @@ def problems_from(exc: ValidationError, data: dict, origins: Origins, file: str)
         if error["type"] in ("float_type", "int_type", "float_parsing") and isinstance(node, dict):
             if any(other is not error and k[: len(key)] == key for other, k, _ in errors):
                 continue  # a distribution with its own errors: those say what is wrong
-            message = "a distribution is not allowed here; give a number"
+            message = ("a distribution is not allowed here; give a number" if "dist" in node else
+                       "a mapping where a number belongs; give a number")  # fmt: skip
         if error["type"] == "unknown_key":
             key = key + (error["ctx"]["key"],)
         if error["type"] == "missing":

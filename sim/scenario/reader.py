@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,26 @@ class PlainConstructor(yaml.constructor.SafeConstructor):
             ) from None
         return text
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Any value; one that its tag cannot make (``!!bool 'maybe'``, ``!!float 'x'``) is a located
+        ConstructorError rather than a Python exception."""
+        try:
+            return super().construct_object(node, deep)
+        except (KeyError, ValueError, TypeError, OverflowError):
+            kind = node.tag.rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else "this value"
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value!r} cannot be read as YAML's !!{kind}", node.start_mark
+            ) from None
+
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         try:
             return super().construct_yaml_int(node)
-        except ValueError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "an integer too long to read (more than 4,300 digits)", node.start_mark
-            ) from None
+        except ValueError as exc:
+            too_long = "limit" in str(exc)  # Python refuses integers of more than 4,300 digits
+            why = "an integer too long to read (more than 4,300 digits)" if too_long else \
+                f"{node.value!r} is not an integer (YAML's !!int)"  # fmt: skip
+            raise yaml.constructor.ConstructorError(None, None, why, node.start_mark) from None
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> str:  # type: ignore[override]
         """A date stays the text it was written as; the schema reads it (and says why it is no date)."""
@@ -84,6 +98,15 @@ def reads_as_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+#: Whole numbers as typed: ASCII digits only (``str.isdigit`` accepts '²' and other scripts' digits).
+WHOLE = re.compile(r"[0-9]+")
+
+
+def whole_number(text: str, digits: int = 18) -> int | None:
+    """``text`` as a whole number (0 or more) if it is one of at most ``digits`` ASCII digits, else None."""
+    return int(text) if len(text) <= digits and WHOLE.fullmatch(text) else None
 
 
 def shown(path: Path) -> str:

@@ -296,17 +296,23 @@ class Outcome(Strict):
     """A named indicator, true for a run when every condition given holds (data, never code)."""
 
     label: str = Field(description="Human-readable name.")
-    status: list[Status] | None = Field(None, description="Run ended in one of these statuses.")
+    status: list[Status] | None = Field(
+        None, min_length=1, description="Run ended in one of these statuses (at least one)."
+    )
     terms: dict[Name, TermRange] = Field(default_factory=dict, description="Agreed terms within these bounds.")
     in_force: dict[Name, TermRange] = Field(
         default_factory=dict,
         description="The terms in force at the end (agreed, or the status quo's) within these bounds.",
     )
-    force: list[InForce] | None = Field(None, description="What is in force at the end is one of these.")
+    force: list[InForce] | None = Field(
+        None, min_length=1, description="What is in force at the end is one of these (at least one)."
+    )
     rejected: bool | None = Field(
         None, description="A ratifying body rejected a signed package at least once (true) or never (false)."
     )
-    walkout_by: list[Name] | None = Field(None, description="The run ended with one of these actors walking out.")
+    walkout_by: list[Name] | None = Field(
+        None, min_length=1, description="The run ended with one of these actors walking out (at least one)."
+    )
     within_rounds: int | None = Field(
         None, ge=1, le=MAX_HORIZON, description="The run ended within this many rounds, 1-10,000."
     )
@@ -318,8 +324,10 @@ class Scenario(Strict):
     name: Name = Field(description="Short name, used in result folder names.")
     question: str = Field(description="The question this scenario answers, in one line.")
     description: str = Field("", description="Longer notes.")
-    seed: str = Field(description="Path of the source article, relative to this file; quotes are checked in it.")
-    references: list[str] = Field(
+    seed: str = Field(
+        min_length=1, description="Path of the source article, relative to this file; quotes are checked in it."
+    )
+    references: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list, description="Paths of source lists, relative to this file; cites are checked in them."
     )
     start_date: date = Field(
