@@ -291,6 +291,6 @@ def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[s
         for row in indices.itertuples():
             ranked.add_row(row.outcome, row.parameter, row.index, f"{row.value:.4f}", f"{row.conf:.4f}")
         console.print(ranked)
-        notes = indices["note"] if "note" in indices else []
+        notes = indices.get("note", [])
         for note in dict.fromkeys(n for n in notes if isinstance(n, str)):
             console.print(f"note: {note}")
