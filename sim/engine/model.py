@@ -117,6 +117,7 @@ class NegotiationModel(mesa.Model):
                 StakeholderAgent(self, index, name)
         self.party_agents = self.agents.select(agent_type=PartyAgent)
         self.stakeholder_agents = self.agents.select(agent_type=StakeholderAgent)
+        forget_agent_counter(self)
         playing_equilibrium = any(spec.actors[p].strategy.kind == "equilibrium" for p in spec.parties())
         self.equilibrium = EquilibriumPlay(self) if playing_equilibrium else None
         self.recorder = TraceRecorder(self) if trace else None
@@ -327,6 +328,16 @@ def _memory(spec: Scenario) -> int:
         for tactic in parts:
             depth = max(depth, (tactic.steps or 0) + 1, (tactic.window or 0) + 1)
     return depth
+
+
+def forget_agent_counter(model: mesa.Model) -> None:
+    """Let the model be freed once its user drops it. Mesa before 3.4 counts agent ids in a class-level
+    dict keyed by the model (mesa/mesa#3179), which keeps every model, and all its arrays, alive for the
+    life of the process: a worker simulating 100 chunks grew by 3 MB a chunk. The model adds no agents
+    after setup, so its counter is not needed again."""
+    counters = getattr(mesa.Agent, "_ids", None)
+    if isinstance(counters, dict):
+        counters.pop(model, None)
 
 
 def simulate(spec: Scenario, runs: np.ndarray, seed: int, trace: bool = False) -> NegotiationModel:

@@ -217,18 +217,20 @@ def _pool_once(function: Callable, todo: list[tuple], folder: ResultsFolder, wor
     pool = futures.ProcessPoolExecutor(
         max_workers=min(workers, len(todo)), mp_context=pool_context(), initializer=_worker_setup
     )
+    # A saved job's future is dropped at once: it holds the job's rows, and keeping every finished
+    # future would hold the whole ensemble in this process's memory.
     pending = {pool.submit(function, *args): runs for _, runs, args in todo}
-    saved = set()
     try:
-        for done in futures.as_completed(pending):
+        for done in futures.as_completed(list(pending)):
             folder.save_chunk(*done.result())
-            saved.add(done)
+            runs = pending.pop(done)
+            del done
             if on_progress is not None:
-                on_progress(pending[done])
+                on_progress(runs)
     except KeyboardInterrupt:  # keep what the running jobs finish, start nothing new
         for future in pending:
             future.cancel()
-        for done in futures.as_completed([f for f in pending if not f.cancelled() and f not in saved]):
+        for done in futures.as_completed([f for f in pending if not f.cancelled()]):
             if done.exception() is None:
                 folder.save_chunk(*done.result())
         raise
