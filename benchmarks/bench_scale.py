@@ -90,12 +90,14 @@ def synthetic(actors: int, issues: int, rounds: int) -> Scenario:
     rng = np.random.default_rng(actors * 1000 + issues)
     names = [f"i{k}" for k in range(issues)]
 
+    tactic = {"kind": "boulware", "beta": 0.3, "deadline": rounds}
+
     def actor(role: str, k: int) -> dict:
         preferences = {n: {"ideal": float(rng.uniform(0, 100)), "salience": float(rng.uniform(0.1, 1))} for n in names}
         return {"label": f"a{k}", "role": role, "capability": float(rng.uniform(0.1, 1)), "risk": 0.5,
                 "patience": {"dist": "uniform", "low": 0.97, "high": 0.995},
                 "outside_option": {"value": {"dist": "uniform", "low": 0.2, "high": 0.4}, "label": "o"},
-                "preferences": preferences, "strategy": {"kind": "boulware", "beta": 0.3}}  # fmt: skip
+                "preferences": preferences, "strategy": tactic}  # fmt: skip
 
     data = {
         "name": "synthetic", "question": "q", "seed": "-", "start_date": "2025-01-01",
