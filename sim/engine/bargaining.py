@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.numerics import total
+
 STATUS_ACTIVE, STATUS_AGREEMENT, STATUS_WALKOUT, STATUS_BREAKDOWN, STATUS_NO_DEAL = range(5)
 STATUS_CONVERGED, STATUS_HORIZON = 5, 6  # influence-only runs: the model's stopping rule, or out of rounds
 STATUS_SIGNED, STATUS_REJECTED, STATUS_FROZEN = 7, 8, 9  # awaiting ratification; rejected, talks over; collapsed
@@ -44,16 +46,16 @@ def utility(
         span: (I,) width of each issue's range.
     """
     distance = np.minimum(np.abs(package - ideal) / span, 1.0)
-    return 1.0 - (weight * loss(distance, risk[..., None])).sum(axis=-1)
+    return 1.0 - total(weight * loss(distance, risk[..., None]))
 
 
 def counterpart(ideal: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the other parties stand as one counterpart: salience-weighted mean ideal (R, I) over
     axis 1 of (R, P, I) arrays, and their summed saliences (R, I)."""
-    total = weight.sum(axis=1)
+    summed = total(weight, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        target = np.where(total > 0, (weight * ideal).sum(axis=1) / total, ideal.mean(axis=1))
-    return target, total
+        target = np.where(summed > 0, total(weight * ideal, axis=1) / summed, ideal.mean(axis=1))
+    return target, summed
 
 
 PATH_MIN_RISK = 0.1  # least curvature of the losses the trade-off path is laid out with
@@ -151,13 +153,13 @@ def own_cost(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
 
 
 def _own_cost(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
-    return (curve.own_weight * loss(shares * curve.distance, curve.own_risk)).sum(axis=1)
+    return total(curve.own_weight * loss(shares * curve.distance, curve.own_risk))
 
 
 def counterpart_utility(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
     """Utility (R,) to the counterpart, whose ideal is the curve's end, of conceding ``shares`` (R, I):
     its remaining distance on each issue is (1 - share) times the gap."""
-    return 1.0 - (curve.other_weight * loss((1.0 - shares) * curve.distance, curve.other_risk)).sum(axis=1)
+    return 1.0 - total(curve.other_weight * loss((1.0 - shares) * curve.distance, curve.other_risk))
 
 
 def cheapest_acceptable(

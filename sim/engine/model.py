@@ -47,6 +47,10 @@ from sim.numerics import normalised
 from sim.scenario.schema import Scenario
 
 #: Per-run arrays of the model that follow the batch as finished runs are retired (see ``_retire``).
+# Finished runs are dropped from the arrays once fewer than this share of the batch is live: dropping
+# costs a copy of every per-run array, computing on finished rows costs their share of every round
+# (0.85 measured fastest on the baseline among 0.7, 0.8, 0.85 and 0.9; results do not depend on it).
+RETIRE_BELOW = 0.85
 SCRATCH = ("proposer", "offer", "accepts", "expected", "walk_gap", "worth", "needed", "demand_now")
 
 
@@ -137,7 +141,7 @@ class NegotiationModel(mesa.Model):
         self.round_index += 1
         live = self.state.live
         self.running = bool(live.any())
-        if self.running and live.mean() < 0.7:
+        if self.running and live.mean() < RETIRE_BELOW:
             self._retire_finished()
 
     def _settle_influence(self, t: int) -> None:

@@ -223,9 +223,9 @@ class Concession:
         bodies = m.ratifiers.any(others)
 
         def accepts(shares: np.ndarray, needed: np.ndarray) -> np.ndarray:
-            package = curve.start + shares * curve.direction
             if len(others) == 1 and not bodies:  # the counterpart is that party itself: a cheaper, equal formula
                 return counterpart_utility(curve, shares) >= needed[:, 0]
+            package = curve.start + shares * curve.direction
             ok = (utility(package[:, None, :], ideal, weight, risk, span) >= needed).all(axis=1)
             return ok & m.ratifiers.believed_ok(runs, others, package).all(axis=1) if bodies else ok
 

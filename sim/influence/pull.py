@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.numerics import total
+
 
 def pressure(capability: np.ndarray, weight: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The lobbies' summed pressure: weights (R, I), the sum over lobbies of capability (R, K) x normalised
     salience (R, K, I), and the sum of weight x position (R, K, I), both (R, I)."""
     w = capability[:, :, None] * weight
-    return w.sum(axis=1), (w * position).sum(axis=1)
+    return total(w, axis=1), total(w * position, axis=1)
 
 
 def pull_towards(
