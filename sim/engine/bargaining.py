@@ -30,7 +30,11 @@ def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
     """Utility loss of a distance d in [0, 1]: d - r d (1 - d), monotone for r in [-1, 1].
 
     r = 1 gives d^2 (risk-averse, convex loss), r = 0 linear, r = -1 gives 2d - d^2 (risk-acceptant)."""
-    return distance - risk * distance * (1.0 - distance)
+    bent = risk * distance
+    bent *= 1.0 - distance
+    if isinstance(bent, np.ndarray):  # in place: this is the innermost arithmetic of every search
+        return np.subtract(distance, bent, out=bent)
+    return distance - bent
 
 
 def utility(
@@ -74,20 +78,21 @@ class ContractCurve:
     were at least slightly risk-averse (risk >= ``PATH_MIN_RISK``) so that it passes continuously
     through the partial concessions between whole-issue trades (with exactly linear losses those
     points are all equally efficient but the marginal-rate rule cannot reach them); utilities along
-    it always use the true risk attitudes. All arrays are (R, I) unless noted.
+    it always use the true risk attitudes. All arrays are (R, I), per-run values repeated over issues
+    included: the bisection's arithmetic on full arrays is faster than broadcasting (R, 1) against them.
     """
 
     start: np.ndarray  # proposer's ideal
     direction: np.ndarray  # counterpart's ideal - start
     distance: np.ndarray  # |direction| as a share of the issue's range, 0-1
     own_weight: np.ndarray  # proposer's normalised salience
-    own_risk: np.ndarray  # (R, 1)
+    own_risk: np.ndarray  # the proposer's risk attitude, repeated over issues
     keep: np.ndarray  # proposer's marginal loss at no concession: w_p (1 - r_p)
     give: np.ndarray  # counterpart's marginal gain at no concession: w_o (1 - r_o + 2 r_o d)
     own_bend: np.ndarray  # 2 d w_p r_p: growth of the proposer's marginal loss
     other_bend: np.ndarray  # 2 d w_o r_o: fall of the counterpart's marginal gain
     other_weight: np.ndarray  # counterpart's normalised salience
-    other_risk: np.ndarray  # (R, 1)
+    other_risk: np.ndarray  # the counterpart's, repeated over issues
     own_full: np.ndarray  # proposer's loss from conceding the issue fully
     other_full: np.ndarray  # counterpart's loss if the issue is not conceded at all
     convex: bool  # every issue strictly convex for both sides: no all-or-nothing issue anywhere
@@ -107,7 +112,7 @@ def contract_curve(
     (R, I) and ``others_risk`` (R,)."""
     direction = target - start
     distance = np.minimum(np.abs(direction) / span, 1.0)
-    own_risk, other_risk = risk[:, None], others_risk[:, None]
+    own_risk, other_risk = (np.repeat(r[:, None], start.shape[1], axis=1) for r in (risk, others_risk))
     own_shape, other_shape = np.maximum(own_risk, PATH_MIN_RISK), np.maximum(other_risk, PATH_MIN_RISK)
     own_bend = 2.0 * distance * weight * own_shape
     other_bend = 2.0 * distance * others_weight * other_shape
@@ -131,14 +136,19 @@ def contract_curve(
 
 def conceded(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
     """Share of each issue's gap conceded (R, I), 0-1, at points ``s`` (R,) of the curve."""
-    s = s[:, None]
-    numerator = s * curve.give - (1.0 - s) * curve.keep
-    bend = (1.0 - s) * curve.own_bend + s * curve.other_bend
+    # in place and on full (R, I) arrays: the bisection calls this 12 times a search
+    s = np.repeat(s[:, None], curve.give.shape[1], axis=1)
+    rest = 1.0 - s
+    numerator = s * curve.give
+    numerator -= rest * curve.keep
+    bend = rest * curve.own_bend
+    bend += s * curve.other_bend
     if curve.convex:
-        return np.clip(numerator / bend, 0.0, 1.0)
+        numerator /= bend
+        return np.clip(numerator, 0.0, 1.0, out=numerator)
     with np.errstate(divide="ignore", invalid="ignore"):
         interior = np.clip(numerator / bend, 0.0, 1.0)
-    corner = (1.0 - s) * curve.own_full < s * curve.other_full  # not strictly convex: all or nothing
+    corner = rest * curve.own_full < s * curve.other_full  # not strictly convex: all or nothing
     return np.where(bend > 0, interior, corner)
 
 
