@@ -366,6 +366,40 @@ def reference(
         raise typer.Exit(1)
 
 
+@app.command()
+def backtest(
+    cases: Annotated[
+        Optional[list[Path]], typer.Argument(help="Case scenario files [default: every scenarios/cases/*.yaml].")
+    ] = None,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, max=MAX_COMPARE_RUNS, help="Runs of each case.")] = 4_000,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of every case's runs and the bootstrap.")] = 1,
+    out: Annotated[Optional[Path], typer.Option(help="New folder (default results/backtest-<UTC time>).")] = None,
+    workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+) -> None:
+    """Score the forecasts of historical cases against their observed outcomes, beside three baselines."""
+    from sim.experiments import backtest as backtesting
+
+    workers = check_workers(workers)
+    out = check_new_folder(out)
+    with err_console.status("backtest: loading the cases", spinner="dots") as status:
+        done = []
+
+        def on_case(name: str) -> None:
+            done.append(name)
+            status.update(Text(f"backtest: {len(done)} cases run (last: {visible(name)})"))
+
+        loaded, result = backtesting.run_backtest(cases or [], runs, seed, workers, on_case)
+        folder = backtesting.write_backtest(out, loaded, result, runs, seed, sys.argv)
+    table = Table(title="Mean score over the cases, 95% interval (lower is better)", title_justify="left")
+    for column in ("forecaster", *backtesting.SCORES):
+        table.add_column(column, justify="left" if column == "forecaster" else "right")
+    for forecaster, part in result.aggregate.groupby("forecaster", sort=False):
+        cells = ["-" if r.mean != r.mean else f"{r.mean:.3f} ({r.low:.3f}-{r.high:.3f})" for r in part.itertuples()]
+        table.add_row(forecaster, *cells)
+    out_console.print(table)
+    out_console.print(f"backtest: {folder} (page: {folder / 'backtest.html'})")
+
+
 @app.command("import")
 def import_(
     kind: Annotated[

@@ -1,6 +1,6 @@
 """The HTML pages in a real browser: headless Chromium (the system's, not a downloaded one) opens
-``report.html``, ``compare.html``, ``sweep.html`` from disk, with the network closed, sees no JavaScript
-error, finds every figure drawn, and no markup from a scenario runs."""
+``report.html``, ``compare.html``, ``sweep.html``, ``backtest.html`` from disk, with the network closed,
+sees no JavaScript error, finds every figure drawn, and no markup from a scenario runs."""
 
 from __future__ import annotations
 
@@ -42,8 +42,13 @@ def pages(tmp_path_factory):
     basing("sweep", "a.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "--vary",
            "protocol.breakdown_risk=0,0.05", "-n", "50", "-q", "--out", "sweep",
            "--workers", "1", cwd=folder)  # fmt: skip
+    (folder / "outcomes").mkdir()
+    (folder / "outcomes" / "a.yaml").write_text(yaml.safe_dump({
+        "case": "toy", "observed": "agreement", "date": "2025-04-01", "summary": "They agreed.",
+        "sources": [{"quote": "they agreed on the port", "cite": "https://example.org/news"}]}))  # fmt: skip
+    basing("backtest", "a.yaml", "-n", "100", "--out", "backtest", "--workers", "1", cwd=folder)
     return {"report": folder / "b-run" / "report.html", "compare": folder / "compare.html",
-            "sweep": folder / "sweep" / "sweep.html"}  # fmt: skip
+            "sweep": folder / "sweep" / "sweep.html", "backtest": folder / "backtest" / "backtest.html"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +61,7 @@ def browser():
         chromium.close()
 
 
-@pytest.mark.parametrize("name", ["report", "compare", "sweep"])
+@pytest.mark.parametrize("name", ["report", "compare", "sweep", "backtest"])
 def test_every_figure_renders_without_errors(pages, browser, name):
     page = browser.new_page()
     errors: list[str] = []
@@ -64,7 +69,7 @@ def test_every_figure_renders_without_errors(pages, browser, name):
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(pages[name].as_uri())
     expected = page.locator("div.plotly-graph-div").count()
-    assert expected >= (3 if name == "sweep" else 6)
+    assert expected >= (3 if name in ("sweep", "backtest") else 6)
     page.wait_for_function(
         "n => document.querySelectorAll('div.plotly-graph-div .main-svg').length >= n && "
         "[...document.querySelectorAll('div.plotly-graph-div')].every(d => d._fullLayout)",

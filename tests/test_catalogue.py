@@ -532,6 +532,44 @@ CASES = [
 CASES += HOSTILE + FOLLOW_UPS
 
 
+# fmt: off
+def outcome_of(**changes) -> dict:
+    """A valid observed outcome of the toy scenario, with ``changes``."""
+    data = {"case": "toy", "observed": "agreement", "date": "2025-03-01", "summary": "They agreed.",
+            "sources": [{"quote": "they agreed on the port", "cite": "https://example.org/news"}]}
+    data.update(changes)
+    return data
+
+
+BACKTEST = [
+    Case("backtest: a case without its outcome file", ["backtest", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["case.yaml", "outcomes/case.yaml", "there is none"], {"case.yaml": VALID}),
+    Case("backtest: an outcome the scenario cannot produce", ["backtest", "case.yaml", "-n", "20", "--workers", "1"],
+         2, ["outcomes/case.yaml:", "observed", "cannot produce", "ratification"],
+         {"case.yaml": VALID, "outcomes/case.yaml": outcome_of(observed="rejected")}),
+    Case("backtest: an observed term outside its issue's range", ["backtest", "case.yaml", "-n", "20", "--workers",
+         "1"], 2, ["outcomes/case.yaml:", "terms.money", "outside the issue's range"],
+         {"case.yaml": VALID, "outcomes/case.yaml": outcome_of(terms={"money": 50})}),
+    Case("backtest: an outcome of another case", ["backtest", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["outcomes/case.yaml:", "case", "not the scenario's name"],
+         {"case.yaml": VALID, "outcomes/case.yaml": outcome_of(case="other")}),
+    Case("backtest: an outcome dated after the window", ["backtest", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["outcomes/case.yaml:", "date", "after the window's end"],
+         {"case.yaml": VALID, "outcomes/case.yaml": outcome_of(date="2031-01-01")}),
+    Case("backtest: a walkout by a stakeholder", ["backtest", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["outcomes/case.yaml:", "walkout_by", "not a party"],
+         {"case.yaml": VALID, "outcomes/case.yaml": outcome_of(observed="walkout", walkout_by="gamma")}),
+    Case("backtest: an impossible outcome date", ["backtest", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["outcomes/case.yaml:", "date"],
+         {"case.yaml": VALID, "outcomes/case.yaml": "case: toy\nobserved: agreement\ndate: 2025-02-30\n"
+          "summary: x\nsources: [{quote: they agreed here, cite: https://example.org}]\n"}),
+    Case("backtest: the same case twice", ["backtest", "case.yaml", "case.yaml", "-n", "20", "--workers", "1"], 2,
+         ["named twice", "toy"], {"case.yaml": VALID, "outcomes/case.yaml": outcome_of()}),
+]
+# fmt: on
+CASES += BACKTEST
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
     """The results folders the cases use (see ``make_folders``), made once."""
