@@ -371,7 +371,7 @@ def backtest(
     cases: Annotated[
         Optional[list[Path]], typer.Argument(help="Case scenario files [default: every scenarios/cases/*.yaml].")
     ] = None,
-    runs: Annotated[int, typer.Option("--runs", "-n", min=1, max=MAX_COMPARE_RUNS, help="Runs of each case.")] = 4_000,
+    runs: Annotated[int, typer.Option("--runs", "-n", min=1, max=MAX_COMPARE_RUNS, help="Runs of each case.")] = 10_000,
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of every case's runs and the bootstrap.")] = 1,
     out: Annotated[Optional[Path], typer.Option(help="New folder (default results/backtest-<UTC time>).")] = None,
     workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,

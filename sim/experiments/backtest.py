@@ -36,7 +36,7 @@ from sim.scenario.outcome import ObservedOutcome, load_outcome, outcome_path
 from sim.scenario.schema import Scenario
 
 CASES_FOLDER = Path("scenarios") / "cases"
-DEFAULT_RUNS = 4_000
+DEFAULT_RUNS = 10_000
 FORECASTERS = ("model", "uniform", "base_rate", "status_quo")
 SCORES = ("brier", "log", "rps", "crps")
 
