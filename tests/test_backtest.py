@@ -82,7 +82,7 @@ def test_each_forecaster_is_scored_on_every_case_with_a_leave_one_out_base_rate(
     spec = load_scenario(tmp_path / "a.yaml").spec
     cases = [FakeCase(spec, "agreement", {"money": 4.0}), FakeCase(spec, "walkout"), FakeCase(spec, "agreement")]
     runs = pd.DataFrame({"class": ["agreement"] * 3 + ["walkout"], "port": [50.0] * 4, "money": [2.0, 4, 6, np.nan]})
-    table = score_cases(cases, [runs, runs, runs])
+    table, terms = score_cases(cases, [runs, runs, runs])
     assert len(table) == 12 and set(table["forecaster"]) == {"model", "uniform", "base_rate", "status_quo"}
     model = table[table["forecaster"] == "model"].reset_index()
     assert list(model["p_observed"]) == [0.75, 0.25, 0.75]
@@ -93,6 +93,10 @@ def test_each_forecaster_is_scored_on_every_case_with_a_leave_one_out_base_rate(
     # CRPS only where a term was observed: the model's ensemble 2, 4, 6 at 4 over a range of 10
     assert model.loc[0, "crps"] == pytest.approx((4 / 3 - 0.5 * 16 / 9) / 10)
     assert np.isnan(model.loc[1, "crps"])
+    model_terms = terms[terms["forecaster"] == "model"]
+    assert list(model_terms["issue"]) == ["money"] and model_terms["median"].iloc[0] == 4.0
+    # uniform on [0, 10] at 4: E|X - 4| = (16 + 36) / 20 = 2.6, less 10 / 6, over the range of 10
+    assert terms[terms["forecaster"] == "uniform"]["crps"].iloc[0] == pytest.approx((2.6 - 10 / 6) / 10)
 
 
 def write_case(folder, name, observed, **changes):
@@ -135,7 +139,7 @@ def test_backtest_end_to_end_on_two_cases(tmp_path):
     assert set(aggregate["forecaster"]) == {"model", "uniform", "base_rate", "status_quo"}
     stamp = json.loads((folder / "backtest.json").read_text())
     assert stamp["runs"] == 300 and [c["name"] for c in stamp["cases"]] == ["first", "second"]
-    assert set(stamp["files"]) == {"backtest.parquet", "scores.parquet", "backtest.html"}
+    assert set(stamp["files"]) == {"backtest.parquet", "scores.parquet", "terms.parquet", "backtest.html"}
     page = (folder / "backtest.html").read_text()
     assert "Reliability" in page and "Probability given to what happened" in page
     # the same seed gives the same table whatever the number of workers

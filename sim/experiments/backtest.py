@@ -61,10 +61,12 @@ class Case:
 
 @dataclass
 class Backtest:
-    """The experiments table (``cases``) and the outcomes summary (``aggregate``) of a backtest."""
+    """The experiments table (``cases``), the outcomes summary (``aggregate``) and the observed terms'
+    scores (``terms``) of a backtest."""
 
     cases: pd.DataFrame
     aggregate: pd.DataFrame
+    terms: pd.DataFrame
 
 
 def case_files(named: list[Path]) -> list[Path]:
@@ -122,19 +124,26 @@ def model_forecast(runs: pd.DataFrame) -> np.ndarray:
     return np.array([counts.get(c, 0) for c in scores.CLASSES], dtype=float) / len(runs)
 
 
-def term_crps(case: Case, forecaster: str, runs: pd.DataFrame) -> float:
-    """Mean over the observed terms of the scaled CRPS, or NaN without observed terms (or a forecast of them)."""
-    values = []
+def term_scores(case: Case, forecaster: str, runs: pd.DataFrame) -> list[dict]:
+    """A row per observed term: the forecaster's median of it (where it has a distribution of terms) and
+    its CRPS over the issue's range (NaN where the forecaster says nothing of terms, or no run has one)."""
+    rows = []
     for issue, observed in case.outcome.terms.items():
         low, high = case.spec.issues[issue].range
+        median, crps = np.nan, np.nan
         if forecaster == "model":
             ensemble = runs[issue].dropna().to_numpy()
-            values.append(scores.crps_scaled(ensemble, observed, high - low) if ensemble.size else np.nan)
+            if ensemble.size:
+                median, crps = float(np.median(ensemble)), scores.crps_scaled(ensemble, observed, high - low)
         elif forecaster == "uniform":
-            values.append(scores.crps_uniform_scaled(low, high, observed))
+            median, crps = 0.5 * (low + high), scores.crps_uniform_scaled(low, high, observed)
         elif forecaster == "status_quo" and case.spec.status_quo is not None:
-            values.append(abs(mean_of(case.spec.status_quo.positions[issue]) - observed) / (high - low))
-    return float(np.nanmean(values)) if values and not np.isnan(values).all() else np.nan
+            median = mean_of(case.spec.status_quo.positions[issue])
+            crps = abs(median - observed) / (high - low)
+        unit = case.spec.issues[issue].unit
+        rows.append({"case": case.spec.name, "forecaster": forecaster, "issue": issue, "unit": unit,
+                     "observed": float(observed), "median": median, "crps": crps})  # fmt: skip
+    return rows
 
 
 def others(items: list[str], k: int) -> list[str]:
@@ -142,9 +151,10 @@ def others(items: list[str], k: int) -> list[str]:
     return items[:k] + items[k + 1 :]
 
 
-def score_cases(cases: list[Case], ensembles: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row per case and forecaster: class probabilities, the observed one with its interval, scores."""
-    rows = []
+def score_cases(cases: list[Case], ensembles: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per case and forecaster (class probabilities, the observed one with its interval, the
+    scores; ``crps`` the mean over the case's observed terms), and one per observed term and forecaster."""
+    rows, terms = [], []
     observed = [case.outcome.observed for case in cases]
     for k, (case, runs) in enumerate(zip(cases, ensembles, strict=True)):
         obs = scores.CLASS_OF_STATUS[case.outcome.observed]
@@ -156,6 +166,9 @@ def score_cases(cases: list[Case], ensembles: list[pd.DataFrame]) -> pd.DataFram
         }  # fmt: skip
         for forecaster, forecast in forecasts.items():
             p = forecast[scores.CLASSES.index(obs)]
+            per_term = term_scores(case, forecaster, runs)
+            terms.extend(per_term)
+            crps = [t["crps"] for t in per_term if not np.isnan(t["crps"])]
             low, high = wilson(round(p * len(runs)), len(runs))[1:] if forecaster == "model" else (p, p)
             rows.append({
                 "case": case.spec.name, "cut_off": case.spec.start_date.isoformat(),
@@ -163,10 +176,11 @@ def score_cases(cases: list[Case], ensembles: list[pd.DataFrame]) -> pd.DataFram
                 **{f"p_{c}": float(v) for c, v in zip(scores.CLASSES, forecast, strict=True)},
                 "p_observed": float(p), "p_observed_low": float(low), "p_observed_high": float(high),
                 "brier": scores.brier(forecast, obs), "log": scores.log_score(forecast, obs),
-                "rps": scores.rps(forecast, obs), "crps": term_crps(case, forecaster, runs),
+                "rps": scores.rps(forecast, obs), "crps": float(np.mean(crps)) if crps else np.nan,
                 "runs": len(runs) if forecaster == "model" else 0,
             })  # fmt: skip
-    return pd.DataFrame(rows)
+    columns = ["case", "forecaster", "issue", "unit", "observed", "median", "crps"]
+    return pd.DataFrame(rows), pd.DataFrame(terms, columns=columns)
 
 
 def aggregate(table: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -185,8 +199,9 @@ def aggregate(table: pd.DataFrame, seed: int) -> pd.DataFrame:
 def write_backtest(out: Path | None, cases: list[Case], result: Backtest, runs: int, seed: int,
                    command: list[str]) -> Path:  # fmt: skip
     """A new folder with ``backtest.parquet`` (the case table), ``scores.parquet`` (the aggregate),
-    ``backtest.html`` and ``backtest.json`` (what was run: cases and their hashes, runs, seed, versions,
-    git commit, and each file's SHA-256). Nothing in it is ever overwritten."""
+    ``terms.parquet`` (each observed term's score), ``backtest.html`` and ``backtest.json`` (what was run:
+    cases and their hashes, runs, seed, versions, git commit, and each file's SHA-256). Nothing in it is
+    ever overwritten."""
     folder = create_results_dir(out, "backtest")
     try:
         facts = [["cases", str(len(cases))], ["runs per case", f"{runs:,}"], ["seed", str(seed)],
@@ -196,7 +211,8 @@ def write_backtest(out: Path | None, cases: list[Case], result: Backtest, runs: 
         contents = {
             "backtest.parquet": table_bytes(result.cases),
             "scores.parquet": table_bytes(result.aggregate),
-            "backtest.html": backtest_page(result.cases, result.aggregate, facts, notes).encode(),
+            "terms.parquet": table_bytes(result.terms),
+            "backtest.html": backtest_page(result.cases, result.aggregate, result.terms, facts, notes).encode(),
         }
         for name, data in contents.items():
             folder.create(name, lambda handle, data=data: handle.write(data))
@@ -224,8 +240,8 @@ def run_backtest(paths: list[Path], runs: int = DEFAULT_RUNS, seed: int = 1, wor
     if twice:
         raise OutputError(f"cases named twice: {', '.join(twice)}; each case is scored once")
     ensembles = simulate_cases(cases, runs, seed, workers, on_case)
-    table = score_cases(cases, ensembles)
-    return cases, Backtest(table, aggregate(table, seed))
+    table, terms = score_cases(cases, ensembles)
+    return cases, Backtest(table, aggregate(table, seed), terms)
 
 
 __all__ = ["CASES_FOLDER", "DEFAULT_RUNS", "FORECASTERS", "SCORES", "Backtest", "Case", "case_files",

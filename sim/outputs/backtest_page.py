@@ -103,11 +103,20 @@ def case_table(cases: pd.DataFrame) -> str:
     return report.table(header, rows, {4, 5, 6, 7, 8})
 
 
-def backtest_page(cases: pd.DataFrame, aggregate: pd.DataFrame, facts: list[list[str]], notes: list[str]) -> str:
-    """The whole page: what was run, the scores against the baselines, each case, the figures."""
+def term_table(terms: pd.DataFrame) -> str:
+    model = terms[terms["forecaster"] == "model"]
+    rows = [[r.case, r.issue, r.unit, report.number(r.observed), report.number(r.median), report.number(r.crps)]
+            for r in model.itertuples()]  # fmt: skip
+    return report.table(["case", "issue", "unit", "observed", "model's median", "CRPS / range"], rows, {3, 4, 5})
+
+
+def backtest_page(cases: pd.DataFrame, aggregate: pd.DataFrame, terms: pd.DataFrame, facts: list[list[str]],
+                  notes: list[str]) -> str:  # fmt: skip
+    """The whole page: what was run, the scores against the baselines, each case and term, the figures."""
     body = (report.notes_html(notes) + report.table(["", ""], facts)
             + "<h2>Mean scores over the cases (lower is better)</h2>" + score_table(aggregate)
             + "<h2>Each case</h2>" + case_table(cases)
+            + "<h2>Observed terms</h2>" + (term_table(terms) if len(terms) else "<p>No case observed its terms.</p>")
             + "<h2>Figures</h2>" + report.figures_html(figures(cases)))  # fmt: skip
     return report.document("Backtest: the forecasts against what happened", body)
 
