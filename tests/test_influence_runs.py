@@ -99,7 +99,7 @@ def test_compromise_moves_everyone_to_the_weighted_mean():
 def test_joint_models_move_the_base_by_their_own_shift_only(kind):
     # Everyone effectively stands at 5 (actor 0 only because a temporary effect takes 2 off its base 7):
     # the models see nothing to move, so the base must stay at 7 rather than take the effective 5.
-    from sim.engine.state import ActorArrays
+    from sim.arrays import ActorArrays
     from sim.influence import make_influence
     from sim.influence.stages import CompromiseStage
 
@@ -172,3 +172,30 @@ def test_an_influence_only_results_folder_replays_exactly(imported):
     assert done.returncode == 0, done.stderr
     done = basing("replay", "bdm-run", "--run", "3", cwd=imported)
     assert done.returncode == 0 and "replays differently" not in done.stderr, done.stderr
+
+
+def test_every_influence_model_of_the_schema_has_a_stage_and_no_other_name_does():
+    """The registry is the one place a stage is declared: every model the schema accepts has one, and a
+    name without one is refused rather than silently running no influence."""
+    import typing
+
+    from sim.influence import STAGES, make_influence
+    from sim.scenario.schema import Scenario
+
+    def models(annotation) -> set[str]:
+        found = set()
+        for arg in typing.get_args(annotation) or ():
+            if isinstance(arg, type) and "model" in getattr(arg, "model_fields", {}):
+                found |= set(typing.get_args(arg.model_fields["model"].annotation))
+            else:
+                found |= models(arg)
+        return found
+
+    declared = models(Scenario.model_fields["influence"].annotation)
+    assert declared and declared == set(STAGES)
+
+    class Unknown:
+        model = "telepathy"
+
+    with pytest.raises(ValueError, match="telepathy"):
+        make_influence(Unknown(), None, None, None, None, None)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.arrays import ActorArrays
 from sim.engine.random import stream_id, uniforms
-from sim.engine.state import ActorArrays, BatchState, Layout, draw
+from sim.engine.state import BatchState, Layout, draw
 from sim.scenario.effects import EFFECT_FIELDS, parse_effect_field
 from sim.scenario.schema import Scenario
 

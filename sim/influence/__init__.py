@@ -10,16 +10,26 @@ Models that compute influence jointly (as the published models in a later stage 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
+from sim.arrays import ActorArrays, View
 from sim.influence.pull import pressure, pull_towards
 
-if TYPE_CHECKING:
-    from sim.engine.state import ActorArrays
 
-    View = tuple[ActorArrays, np.ndarray]  # effective values and normalised saliences (R, A, I)
+class InfluenceStage(Protocol):
+    """What the engine calls on an influence stage each round (see the module's docstring)."""
+
+    def begin(self, own: View, public: View) -> None: ...
+
+    def lobby(self, actor: int) -> None: ...
+
+    def take(self, rows: np.ndarray) -> None: ...
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None: ...
 
 
 class NoInfluence:
@@ -70,20 +80,55 @@ class PullInfluence:
             base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
 
 
-def make_influence(spec, rate: np.ndarray, parties: np.ndarray, low: np.ndarray, span: np.ndarray, draws):
-    """The influence stage a scenario's ``influence`` section asks for: ``rate`` (R,) is its drawn rate
-    (pull, compromise, median), ``parties`` the actor indices pull moves, ``low``/``span`` (I,) the
-    issues' scales and ``draws(step)`` (R, A) uniforms for stochastic SMP transitions."""
-    from sim.influence.smp import SmpOptions
-    from sim.influence.stages import CompromiseStage, EumStage, SmpStage
+@dataclass(frozen=True)
+class StageInputs:
+    """What a stage may be built from: ``rate`` (R,) the scenario's drawn rate (pull, compromise,
+    median), ``parties`` the actor indices pull moves, ``low``/``span`` (I,) the issues' scales and
+    ``draws(step)`` (R, A) uniforms for stochastic SMP transitions."""
 
-    if spec.model == "pull":
-        return PullInfluence(rate, parties)
-    if spec.model in ("compromise", "median"):
-        return CompromiseStage(rate, spec.model == "median", low, low + span)
-    if spec.model == "eum":
-        return EumStage(low, low + span)
-    if spec.model == "smp":
-        options = SmpOptions(**spec.model_dump(exclude={"model"}))
-        return SmpStage(options, low, span, draws)
-    return NoInfluence()
+    spec: Any
+    rate: np.ndarray
+    parties: np.ndarray
+    low: np.ndarray
+    span: np.ndarray
+    draws: Callable[[int], np.ndarray]
+
+
+def _compromise(inputs: StageInputs):
+    from sim.influence.stages import CompromiseStage
+
+    return CompromiseStage(inputs.rate, inputs.spec.model == "median", inputs.low, inputs.low + inputs.span)
+
+
+def _eum(inputs: StageInputs):
+    from sim.influence.stages import EumStage
+
+    return EumStage(inputs.low, inputs.low + inputs.span)
+
+
+def _smp(inputs: StageInputs):
+    from sim.influence.smp import SmpOptions
+    from sim.influence.stages import SmpStage
+
+    options = SmpOptions(**inputs.spec.model_dump(exclude={"model"}))
+    return SmpStage(options, inputs.low, inputs.span, inputs.draws)
+
+
+# The one place a new influence model is registered: its schema's ``model`` name -> how to build its stage.
+STAGES: dict[str, Callable[[StageInputs], InfluenceStage]] = {
+    "none": lambda inputs: NoInfluence(),
+    "pull": lambda inputs: PullInfluence(inputs.rate, inputs.parties),
+    "compromise": _compromise,
+    "median": _compromise,
+    "eum": _eum,
+    "smp": _smp,
+}
+
+
+def make_influence(spec, rate: np.ndarray, parties: np.ndarray, low: np.ndarray, span: np.ndarray, draws):
+    """The influence stage a scenario's ``influence`` section asks for (see ``StageInputs``); a model
+    with no registered stage is an error, never a silent no-op."""
+    build = STAGES.get(spec.model)
+    if build is None:
+        raise ValueError(f"no influence stage is registered for model {spec.model!r} (known: {', '.join(STAGES)})")
+    return build(StageInputs(spec, rate, parties, low, span, draws))

@@ -9,16 +9,11 @@ Runs that have ended do not move. ``converged`` (R,) tells which runs' model has
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import ActorArrays, View
 from sim.influence import eum, smp, static
-
-if TYPE_CHECKING:
-    from sim.engine.state import ActorArrays
-
-    View = tuple[ActorArrays, np.ndarray]
 
 
 def _move(own: ActorArrays, public: ActorArrays, shift: np.ndarray, active: np.ndarray, low, high) -> None:
