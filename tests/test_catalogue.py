@@ -568,6 +568,15 @@ BACKTEST = [
 ]
 # fmt: on
 CASES += BACKTEST
+CASES.append(
+    Case(
+        "an indicator named point",
+        ["validate", "s.yaml"],
+        2,
+        ["outcomes.point", "taken by a results column"],
+        {"s.yaml": two_party(outcomes={"point": {"label": "a point", "status": ["agreement"]}})},
+    )
+)
 
 
 @pytest.fixture(scope="module")

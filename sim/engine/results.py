@@ -29,6 +29,7 @@ from sim.engine.bargaining import (
 )
 from sim.influence.static import weighted_mean, weighted_median
 from sim.numerics import normalised
+from sim.scenario.columns import FORCE, FORECAST, TERM, UTILITY, WIN
 
 if TYPE_CHECKING:
     from sim.engine.model import NegotiationModel
@@ -51,7 +52,7 @@ def result_columns(model: NegotiationModel, rows: np.ndarray) -> dict[str, np.nd
     own = state.own
     if model.influence_only:
         for i, issue in enumerate(layout.issues):
-            columns[f"term_{issue}"] = state.terms[:, i]
+            columns[TERM + issue] = state.terms[:, i]
         columns.update(forecast_columns(model, own))
         return columns
     agreed = state.status == STATUS_AGREEMENT
@@ -62,14 +63,14 @@ def result_columns(model: NegotiationModel, rows: np.ndarray) -> dict[str, np.nd
     columns["rejections"] = state.rejections.astype(np.int32)
     in_force = np.where(agreed[:, None], state.terms, np.where(quo[:, None], own.status_quo, np.nan))
     for i, issue in enumerate(layout.issues):
-        columns[f"term_{issue}"] = state.terms[:, i]
+        columns[TERM + issue] = state.terms[:, i]
     for i, issue in enumerate(layout.issues):
-        columns[f"force_{issue}"] = in_force[:, i]
+        columns[FORCE + issue] = in_force[:, i]
     weight = normalised(own.salience)
     held = np.where(agreed[:, None], state.terms, own.status_quo)
     for a, actor in enumerate(layout.actors):
         worth = utility(held, own.ideal[:, a], weight[:, a], own.risk[:, a], layout.span)
-        columns[f"utility_{actor}"] = np.where(agreed | quo, worth, own.outside[:, a])
+        columns[UTILITY + actor] = np.where(agreed | quo, worth, own.outside[:, a])
     return columns
 
 
@@ -79,13 +80,13 @@ def forecast_columns(model: NegotiationModel, own) -> dict[str, np.ndarray]:
     layout, columns = model.layout, {}
     weight = own.capability[:, :, None] * own.salience
     for i, issue in enumerate(layout.issues):
-        columns[f"forecast_mean_{issue}"] = weighted_mean(own.ideal[:, :, i], weight[:, :, i])
-        columns[f"forecast_median_{issue}"] = weighted_median(own.ideal[:, :, i], weight[:, :, i])
+        columns[f"{FORECAST}mean_{issue}"] = weighted_mean(own.ideal[:, :, i], weight[:, :, i])
+        columns[f"{FORECAST}median_{issue}"] = weighted_median(own.ideal[:, :, i], weight[:, :, i])
     for a, actor in enumerate(layout.actors):
         for i, issue in enumerate(layout.issues):
             columns[f"position.{actor}.{issue}"] = own.ideal[:, a, i]  # dots: names cannot hold one
     if hasattr(model.influence, "win_probabilities"):
         win = model.influence.win_probabilities(own)
         for a, actor in enumerate(layout.actors):
-            columns[f"win_{actor}"] = win[:, a]
+            columns[WIN + actor] = win[:, a]
     return columns

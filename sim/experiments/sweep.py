@@ -24,6 +24,7 @@ from sim.experiments.ensemble import run_chunk
 from sim.experiments.stream import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.summary import Summary
+from sim.scenario.columns import POINT
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_SWEEP_POINTS
 from sim.scenario.load import load_scenario
@@ -97,7 +98,7 @@ def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) 
     (its key, its rows, no trace)."""
     injected_fault(task_key(point, start))
     rows = run_chunk(spec, np.arange(start, stop), seed).runs
-    rows.insert(0, "point", np.full(len(rows), point, dtype=np.int64))
+    rows.insert(0, POINT, np.full(len(rows), point, dtype=np.int64))
     return task_key(point, start), rows, None
 
 

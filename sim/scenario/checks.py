@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from sim.scenario import columns
 from sim.scenario.distributions import is_random
 from sim.scenario.effects import EFFECT_FIELDS, parse_effect_field
 from sim.scenario.paths import Index
@@ -209,10 +210,9 @@ def _outcome_problems(loaded: LoadedScenario) -> list[Problem]:
     spec = loaded.spec
     parties = spec.parties()
     problems: list[Problem] = []
-    reserved = {"run", "status", "walkout_actor", "round", "in_force", "rejections", "point"}
     for outcome_name, outcome in spec.outcomes.items():
         where = ("outcomes", outcome_name)
-        if outcome_name in reserved or outcome_name.startswith(("term_", "force_", "utility_", "forecast_", "win_")):
+        if columns.taken(outcome_name):
             problems.append(loaded.locate(where, "name taken by a results column; choose another"))
         for field in ("terms", "in_force"):
             for issue_name, bounds in getattr(outcome, field).items():
