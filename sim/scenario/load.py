@@ -43,6 +43,7 @@ class LoadedScenario:
     resolved: dict[str, Any]
     origins: Origins = field(repr=False)
     files: list[Path] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)  # the --set assignments applied, in order
 
     def locate(self, path: Key, message: str) -> Problem:
         """A problem at a dotted path, with the file and line of the nearest value written there."""
@@ -261,7 +262,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, data, origins, shown(path))) from None
-    loaded = LoadedScenario(spec=spec, path=path.resolve(), resolved=data, origins=origins, files=files)
+    loaded = LoadedScenario(spec=spec, path=path.resolve(), resolved=data, origins=origins, files=files,
+                            overrides=list(overrides or []))  # fmt: skip
     problems = check_references(loaded)
     if problems:
         raise ScenarioError(problems)
