@@ -26,7 +26,7 @@ from sim.files import Folder
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import Verification, check
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import plain, table_bytes, versions
+from sim.outputs.store import plain, table_bytes, this_version
 from sim.outputs.summary import Summary
 
 #: Relative tolerance when comparing a stored summary with one made again (sums of floats may be
@@ -39,7 +39,7 @@ def audit(path: Path, folder: Folder | None = None) -> Verification:
     have the columns the code makes and that its summary is the summary of its runs."""
     found = check(path, folder)
     record = found.manifest
-    if found.problems or not isinstance(record, RunManifest) or record.made_with != versions()["basing"]:
+    if found.problems or not isinstance(record, RunManifest) or record.made_with != this_version():
         return found
     try:
         results = ResultsFolder(folder if folder is not None else Folder.open(path, follow=True))

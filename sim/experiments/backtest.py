@@ -28,7 +28,7 @@ from sim.experiments.ensemble import run_ensemble
 from sim.experiments.stream import pool_context
 from sim.files import file_kind
 from sim.outputs.backtest_page import backtest_page
-from sim.outputs.store import create_results_dir, git_commit, json_writer, sha256, table_bytes, versions
+from sim.outputs.store import create_results_dir, git_commit, json_writer, sha256, table_bytes, this_version, versions
 from sim.outputs.summary import wilson
 from sim.scenario.distributions import mean_of
 from sim.scenario.load import LoadedScenario, load_scenario
@@ -205,7 +205,7 @@ def write_backtest(out: Path | None, cases: list[Case], result: Backtest, runs: 
     folder = create_results_dir(out, "backtest")
     try:
         facts = [["cases", str(len(cases))], ["runs per case", f"{runs:,}"], ["seed", str(seed)],
-                 ["basing", versions()["basing"]]]  # fmt: skip
+                 ["basing", this_version()]]  # fmt: skip
         notes = [f"log scores floor the probability at {scores.LOG_FLOOR:g}: at most {-np.log(scores.LOG_FLOOR):.2f}",
                  "CRPS is per observed term, divided by the issue's range, averaged over a case's terms"]  # fmt: skip
         contents = {

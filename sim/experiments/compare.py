@@ -30,7 +30,7 @@ from sim.outputs import report, tables
 from sim.outputs.escape import esc
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import make_folders, versions
+from sim.outputs.store import make_folders, this_version
 from sim.outputs.summary import IN_FORCE, STATUSES, statuses_of
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
@@ -106,7 +106,7 @@ def _trace_of(folder: ResultsFolder, outcomes: Outcomes, fan_runs: int) -> pd.Da
         chosen = np.unique(ids)[:fan_runs]
         if len(chosen):
             return folder.read_arrow("trace.parquet", filters=[("run", "in", chosen.tolist())]).to_pandas()
-    if outcomes.made_with != versions()["basing"]:
+    if outcomes.made_with != this_version():
         outcomes.notes.append(f"{outcomes.origin}: made with basing {outcomes.made_with} and holds no traces, "
                               "so it has no position fan chart")  # fmt: skip
         return None
@@ -136,7 +136,7 @@ def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int 
         summary = folder.finalise(spec, plan.chunks())
         table = folder.read_table("runs.parquet")
         trace = folder.read_table("trace.parquet") if traced else None
-    return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, versions()["basing"])
+    return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, this_version())
 
 
 def label_and_check(items: list[Outcomes]) -> list[str]:
@@ -150,7 +150,7 @@ def label_and_check(items: list[Outcomes]) -> list[str]:
     by_name: dict[str, set[str]] = {}
     for item in items:
         by_name.setdefault(item.spec.name, set()).add(item.fingerprint)
-    now = versions()["basing"]
+    now = this_version()
     for item in items:
         if len(by_name[item.spec.name]) > 1:
             item.label = f"{item.spec.name} (scenario version {item.fingerprint})"

@@ -17,7 +17,7 @@ from sim.experiments.ensemble import run_chunk
 from sim.experiments.runner import run_manifest, scenario_of
 from sim.files import native
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import table_bytes, versions
+from sim.outputs.store import require_this_version, table_bytes
 from sim.scenario.schema import Scenario
 
 
@@ -72,9 +72,7 @@ def replay(path: Path, run: int) -> Replay:
     if record.status != "complete":
         raise OutputError(f"{path}: the run is not complete; resume it first")
     require_verified(path, folder.dir)
-    if record.made_with != versions()["basing"]:
-        raise OutputError(f"{path}: made with basing {record.made_with}, this is {versions()['basing']}; a replay "
-                          "would not be exact")  # fmt: skip
+    require_this_version(path, record.made_with, "a replay would not be exact")
     if not 0 <= run < record.runs:
         raise OutputError(f"--run {run}: the folder holds runs 0 to {record.runs - 1}")
     spec = scenario_of(record, path)

@@ -16,7 +16,7 @@ from sim.errors import OutputError
 from sim.experiments.stream import Plan, check_plan, execute
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import manifest, plain, versions
+from sim.outputs.store import manifest, plain, require_this_version
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import LoadedScenario, validate_resolved
 from sim.scenario.schema import Scenario
@@ -42,9 +42,7 @@ def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Pl
     record = run_manifest(folder)
     if record.status == "complete":
         raise OutputError(f"{path}: this run is complete; there is nothing to resume")
-    if record.made_with != versions()["basing"]:
-        raise OutputError(f"{path}: made with basing {record.made_with}, this is {versions()['basing']}; results "
-                          "would mix two versions")  # fmt: skip
+    require_this_version(path, record.made_with, "results would mix two versions")
     if loaded is not None and canonical(loaded.resolved) != canonical(record.scenario):
         raise OutputError(f"{path}: was made from another scenario than {loaded.path.name} (as resolved)")
     spec = scenario_of(record, path)

@@ -28,7 +28,7 @@ from sim.experiments.sweep import (
 )
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.manifest import FactorRecord
-from sim.outputs.store import git_commit, sha256, utc_stamp, versions
+from sim.outputs.store import git_commit, require_this_version, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
 from sim.scenario.base import Real, Strict
 from sim.scenario.errors import ScenarioError
@@ -170,8 +170,7 @@ def reopen(path: Path):
     record = folder.manifest("sweep")
     if record.status == "complete":
         raise OutputError(f"{path}: this sweep is complete; there is nothing to resume")
-    if record.made_with != versions()["basing"]:
-        raise OutputError(f"{path}: made with basing {record.made_with}; results would mix versions")
+    require_this_version(path, record.made_with, "results would mix two versions")
     factors = tuple(factor_of(f) for f in record.factors)
     plan = SweepPlan(record.scenario, tuple(record.overrides), factors, record.design, record.samples, record.runs,
                      record.seed, record.block)  # fmt: skip

@@ -205,6 +205,18 @@ def versions() -> dict[str, str]:
     return out
 
 
+def this_version() -> str:
+    """The version of basing running now."""
+    return versions()["basing"]
+
+
+def require_this_version(path: Path | str, made_with: str, why: str) -> None:
+    """Refuse a results folder made by another version of basing; ``why`` says what mixing would break.
+    The one place a folder's version is checked before it is resumed or replayed."""
+    if made_with != this_version():
+        raise OutputError(f"{path}: made with basing {made_with}, this is {this_version()}; {why}")
+
+
 def sha256(path: Path) -> str:
     """The SHA-256 of a scenario or sweep file (read through the bounded reader)."""
     return hashlib.sha256(read_bounded(path, MAX_FILE_BYTES)).hexdigest()
