@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import FileError, OutputError
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.runner import scenario_of
+from sim.experiments.made_from import scenario_of
 from sim.files import Folder
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.integrity import Verification, check

@@ -21,8 +21,8 @@ import plotly.graph_objects as go
 from sim.errors import FileError, OutputError
 from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
+from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
 from sim.experiments.replay import differing_columns
-from sim.experiments.runner import canonical, run_manifest, scenario_of, spans
 from sim.experiments.stream import Plan, check_plan, chunk_limit, default_chunk, execute
 from sim.files import file_kind, write_new
 from sim.outputs import outcome_plots as plots

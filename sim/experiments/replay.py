@@ -14,7 +14,7 @@ from sim.engine.model import NegotiationModel
 from sim.errors import FileError, OutputError
 from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.runner import run_manifest, scenario_of
+from sim.experiments.made_from import run_manifest, scenario_of
 from sim.files import native
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import require_this_version, table_bytes

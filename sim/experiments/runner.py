@@ -7,18 +7,17 @@ manifest and runs only the missing chunks, so the finished folder is the same as
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
+from sim.experiments.compare import run_report
+from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
 from sim.experiments.stream import Plan, check_plan, execute
-from sim.outputs.folder import ResultsFolder, Span
-from sim.outputs.manifest import RunManifest
-from sim.outputs.store import manifest, plain, require_this_version
-from sim.scenario.errors import ScenarioError
-from sim.scenario.load import LoadedScenario, validate_resolved
+from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import manifest, require_this_version
+from sim.scenario.load import LoadedScenario
 from sim.scenario.schema import Scenario
 
 
@@ -28,12 +27,6 @@ def start(loaded: LoadedScenario, plan: Plan, out: Path | None, overrides: list[
                       runs=plan.runs, chunk_size=plan.chunk_size, command=command)  # fmt: skip
     record.update(status="running", trace_runs=[list(r) for r in plan.trace_runs])
     return ResultsFolder.begin(out, loaded.spec.name, record, spans(plan)), plan, loaded.spec
-
-
-def run_manifest(folder: ResultsFolder) -> RunManifest:
-    """The folder's manifest, which must be one of ``basing run``."""
-    record = folder.manifest("run")
-    return record
 
 
 def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Plan, Scenario]:
@@ -53,35 +46,14 @@ def reopen(path: Path, loaded: LoadedScenario | None) -> tuple[ResultsFolder, Pl
     return folder, plan, spec
 
 
-def spans(plan: Plan) -> dict[int, Span]:
-    """The chunks of a plan, keyed by their first run."""
-    return {start: Span(start, stop) for start, stop in plan.chunks()}
-
-
 def complete(
     folder: ResultsFolder, plan: Plan, spec: Scenario, workers: int, on_progress: Callable[[int], None] | None
 ) -> dict[str, Any]:
     """Run what is missing, merge, write the report and seal the folder, holding its lock throughout;
     on any interruption or failure the folder is left ``incomplete`` (and resumable)."""
-    from sim.experiments.compare import run_report
-
     with folder.finishing(spans(plan)):
         execute(spec, plan, folder, workers, on_progress)
         summary = folder.finalise(spec, plan.chunks())
         folder.write_text("report.html", run_report(folder))
         folder.seal(rows=plan.runs)
     return summary
-
-
-def scenario_of(record: RunManifest, path: Path | str) -> Scenario:
-    """The scenario a manifest was made from, as resolved then, validated again."""
-    try:
-        return validate_resolved(record.scenario, str(Path(path) / "manifest.json"))
-    except ScenarioError as exc:
-        raise OutputError(f"{path}: its manifest holds no valid scenario: {exc.render(5)}") from None
-
-
-def canonical(data: Any) -> str:
-    """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
-    holds it (keys sorted, dates as text)."""
-    return json.dumps(plain(data), sort_keys=True)

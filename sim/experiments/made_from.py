@@ -1,0 +1,47 @@
+"""What a run's results folder was made from: its manifest, its plan's chunks and its scenario as resolved.
+
+Read by resuming (``runner``), replaying, auditing and comparing alike, so it sits below all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sim.errors import OutputError
+from sim.experiments.stream import Plan
+from sim.outputs.folder import ResultsFolder, Span
+from sim.outputs.manifest import RunManifest
+from sim.outputs.store import plain
+from sim.scenario.errors import ScenarioError
+from sim.scenario.load import validate_resolved
+from sim.scenario.schema import Scenario
+
+
+def run_manifest(folder: ResultsFolder) -> RunManifest:
+    """The folder's manifest, which must be one of ``basing run``."""
+    record = folder.manifest("run")
+    return record
+
+
+def spans(plan: Plan) -> dict[int, Span]:
+    """The chunks of a plan, keyed by their first run."""
+    return {start: Span(start, stop) for start, stop in plan.chunks()}
+
+
+def scenario_of(record: RunManifest, path: Path | str) -> Scenario:
+    """The scenario a manifest was made from, as resolved then, validated again."""
+    try:
+        return validate_resolved(record.scenario, str(Path(path) / "manifest.json"))
+    except ScenarioError as exc:
+        raise OutputError(f"{path}: its manifest holds no valid scenario: {exc.render(5)}") from None
+
+
+def canonical(data: Any) -> str:
+    """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
+    holds it (keys sorted, dates as text)."""
+    return json.dumps(plain(data), sort_keys=True)
+
+
+__all__ = ["canonical", "run_manifest", "scenario_of", "spans"]
