@@ -341,3 +341,15 @@ def test_a_finished_model_is_freed_once_dropped(baseline):
     model = weakref.ref(simulate(baseline, np.arange(20), seed=1))
     gc.collect()
     assert model() is None
+
+
+def test_every_scratch_array_follows_the_batch_when_runs_retire(baseline):
+    """Scratch arrays are allocated from one declaration and cut down with the batch: after finished
+    runs are dropped, each still has a row per remaining run."""
+    from sim.engine.model import SCRATCH
+
+    model = NegotiationModel(baseline, np.arange(400), seed=2)
+    while model.running and len(model.run_ids) == 400:
+        model.step()
+    assert 0 < len(model.run_ids) < 400
+    assert {name: len(getattr(model, name)) for name in SCRATCH} == dict.fromkeys(SCRATCH, len(model.run_ids))

@@ -51,7 +51,18 @@ from sim.scenario.schema import Scenario
 # costs a copy of every per-run array, computing on finished rows costs their share of every round
 # (0.85 measured fastest on the baseline among 0.7, 0.8, 0.85 and 0.9; results do not depend on it).
 RETIRE_BELOW = 0.85
-SCRATCH = ("proposer", "offer", "accepts", "expected", "walk_gap", "worth", "needed", "demand_now")
+# The per-run scratch arrays of a round, declared once: allocated from this table and cut down with the
+# rest of the batch when finished runs are retired. name -> (axes after the run axis, dtype, fill).
+SCRATCH: dict[str, tuple[str, type, object]] = {
+    "proposer": ("", np.int64, 0),  # actor index of this round's proposer
+    "offer": ("issues", np.float64, np.nan),  # the package on the table
+    "accepts": ("actors", np.bool_, False),  # who accepts it
+    "expected": ("actors", np.bool_, False),  # whom the proposer expected to accept it
+    "walk_gap": ("actors", np.float64, 0.0),  # outside option less the value of going on (> 0: leave)
+    "worth": ("actors", np.float64, np.nan),  # a responder's utility of this round's offer
+    "needed": ("actors", np.float64, np.nan),  # and the least it would accept
+    "demand_now": ("actors", np.float64, np.nan),  # a proposer's demand for itself this round
+}
 
 
 @dataclass
@@ -97,15 +108,10 @@ class NegotiationModel(mesa.Model):
         )  # fmt: skip
         self.influence_only = len(self.layout.parties) == 0
         self.frozen_after_breakdown = spec.status_quo is not None and spec.status_quo.after_breakdown == "status_quo"
-        n, a_count = len(self.run_ids), len(self.layout.actors)
-        self.proposer = np.zeros(n, dtype=np.int64)
-        self.offer = np.full((n, len(self.layout.issues)), np.nan)
-        self.accepts = np.zeros((n, a_count), dtype=bool)
-        self.expected = np.zeros((n, a_count), dtype=bool)
-        self.walk_gap = np.zeros((n, a_count))
-        self.worth = np.full((n, a_count), np.nan)  # a responder's utility of this round's offer
-        self.needed = np.full((n, a_count), np.nan)  # and the least it would accept
-        self.demand_now = np.full((n, a_count), np.nan)  # a proposer's demand for itself this round
+        n = len(self.run_ids)
+        sizes = {"": (), "issues": (len(self.layout.issues),), "actors": (len(self.layout.actors),)}
+        for name, (axes, dtype, fill) in SCRATCH.items():
+            setattr(self, name, np.full((n, *sizes[axes]), fill, dtype=dtype))
         self.round_index = 0
         self.slot_of = {int(actor): slot for slot, actor in enumerate(self.layout.parties)}
         self.offers = OfferHistory(n, len(self.layout.parties), _memory(spec))
