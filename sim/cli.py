@@ -300,7 +300,7 @@ def compare(
             else:
                 items.append(comparing.from_scenario(path, runs, seed, workers, fan_runs))
         notes = comparing.label_and_check(items)
-        figures = comparing.figures(items)
+        figures = comparing.figures(items, notes)
         make_folders(target.parent)
         write_new_text(target, comparing.compare_page(items, notes, figures))
     for note in notes:

@@ -81,6 +81,9 @@ def test_every_figure_renders_without_errors(pages, browser, name):
         "d.querySelectorAll('.main-svg').length > 0)"
     )
     assert drawn == [True] * expected
+    if name == "report":  # a single run: no panel comparing it with itself
+        texts = page.evaluate("[...document.querySelectorAll('.annotation-text')].map(a => a.textContent)")
+        assert texts and not [t for t in texts if "difference from" in t]
     assert page.evaluate("window.__injected") is None
     assert errors == []
     page.close()

@@ -268,3 +268,36 @@ def test_fan_charts_trace_fewer_runs_of_a_big_scenario():
     per_run = 10_000 * len(spec.actors) * len(spec.issues)
     assert fan_count(spec, 200, 1000) == FAN_TRACE_ROWS // per_run < 200
     assert fan_count(Scenario.model_validate(two_party()), 200, 50) == 50
+
+
+def test_a_single_runs_figures_show_no_empty_or_self_comparison_panel(tmp_path):
+    """One scenario: the indicator chart has no 'difference from itself' panel, a walkout chart appears
+    only when someone walked out (otherwise a note says nobody did), and legends use actors' labels."""
+    import sim
+
+    (tmp_path / "seed.txt").write_text(SEED_TEXT)
+    calm = two_party(outcomes={"deal": {"label": "A deal", "status": ["agreement"]}})
+    (tmp_path / "calm.yaml").write_text(yaml.safe_dump(calm))
+    leaving = two_party(name="leaving")
+    leaving["actors"]["beta"]["outside_option"]["value"] = 0.95
+    (tmp_path / "leaving.yaml").write_text(yaml.safe_dump(leaving))
+    from sim.experiments import compare as comparing
+
+    def drawn(path):
+        item = sim.run(sim.load(path), runs=200, seed=1, workers=1)
+        outcomes = comparing.Outcomes(item.spec.name, item.spec, {}, item.runs, item.summary, None, "x", 1, "now")
+        notes: list[str] = []
+        return comparing.figures([outcomes], notes), notes
+
+    figures, notes = drawn(tmp_path / "calm.yaml")
+    titles = [f.layout.title.text for f in figures]
+    forest = next(f for f in figures if f.layout.title.text == "Indicators")
+    assert not any("difference from" in (a.text or "") for a in forest.layout.annotations)
+    assert "Cumulative walkouts by party" not in titles and notes == ["nobody walked out in any run"]
+    utility = next(f for f in figures if "utility" in f.layout.title.text)
+    assert set(utility.data[0].x) == {"Alpha", "Beta", "Gamma"}  # labels, not the keys alpha, beta, gamma
+
+    figures, notes = drawn(tmp_path / "leaving.yaml")
+    walkouts = next(f for f in figures if f.layout.title.text == "Cumulative walkouts by party")
+    assert any(trace.name.endswith(": Beta") for trace in walkouts.data) and notes == []
+    assert walkouts.layout.yaxis.tickformat == ".2~p"  # distinct tick labels at small shares

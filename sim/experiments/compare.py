@@ -181,9 +181,12 @@ def _issue_axes(spec: Scenario) -> dict[str, tuple[str, str]]:
     return {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
 
 
-def figures(items: list[Outcomes]) -> list[go.Figure]:
-    """The comparison's figures, in page order; the first result is the reference for differences."""
+def figures(items: list[Outcomes], notes: list[str] | None = None) -> list[go.Figure]:
+    """The comparison's figures, in page order; the first result is the reference for differences. A
+    chart that would show nothing is left out, with a line in ``notes`` saying so."""
+    notes = [] if notes is None else notes
     first = items[0].spec
+    actor_labels = {name: actor.label for item in items for name, actor in item.spec.actors.items()}
     runs = {item.label: item.runs for item in items}
     horizon = max(item.spec.protocol.horizon for item in items)
     round_days = first.protocol.round_days
@@ -203,7 +206,9 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
         ]
         wins = [c for c in items[0].runs.columns if c.startswith("win_")]
         if wins and all(set(wins) <= set(item.runs.columns) for item in items):
-            spread = tables.spreads(runs, {c: c.removeprefix("win_") for c in wins})
+            spread = tables.spreads(
+                runs, {c: actor_labels.get(c.removeprefix("win_"), c.removeprefix("win_")) for c in wins}
+            )
             out.append(plots.boxes(spread, "Winning probability of each actor's final position", "probability",
                                    "actor", [0, 1]))  # fmt: skip
     else:
@@ -216,8 +221,12 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
         statuses = tuple(s for s in STATUSES if any(s in statuses_of(item.spec) for item in items))
         out = [plots.status_bars(tables.status_shares(runs, statuses)),
                _overlaid(items, runs, issues, "term_", "Agreed terms per issue", only="agreement"),
-               plots.survival(tables.no_deal_yet(runs, horizon), round_days),
-               plots.walkout_curves(tables.walkouts_by_round(runs, parties, horizon), round_days)]  # fmt: skip
+               plots.survival(tables.no_deal_yet(runs, horizon), round_days)]  # fmt: skip
+        walkouts = tables.walkouts_by_round(runs, parties, horizon)
+        if walkouts["share"].gt(0).any():
+            out.append(plots.walkout_curves(walkouts, round_days, actor_labels))
+        else:
+            notes.append("nobody walked out in any run" + ("" if len(items) == 1 else " of any scenario"))
         if all("in_force" in item.runs for item in items):  # folders of basing 0.2 on
             out[1:1] = [plots.status_bars(tables.status_shares(runs, IN_FORCE, "in_force"),
                                           "What is in force when the window closes"),
@@ -227,11 +236,11 @@ def figures(items: list[Outcomes]) -> list[go.Figure]:
             forest = tables.indicator_forest(runs, {n: labels[n] for n in shared},
                                              np.random.default_rng(BOOTSTRAP_SEED), paired=paired)  # fmt: skip
             out.append(plots.forest(forest))
-        out.append(plots.boxes(tables.spreads(runs, {f"utility_{a}": a for a in shared_actors}),
+        out.append(plots.boxes(tables.spreads(runs, {f"utility_{a}": actor_labels[a] for a in shared_actors}),
                                "Each actor's utility of the outcome", "utility (0 = worst, 1 = ideal package)",
                                "actor", [0, 1]))  # fmt: skip
     for label in dict.fromkeys(fan["scenario"]):
-        out.append(plots.fans(fan, issues, round_days, label))
+        out.append(plots.fans(fan, issues, round_days, label, actor_labels))
     return out
 
 
@@ -270,12 +279,13 @@ def run_report(folder: ResultsFolder, fan_runs: int = FAN_RUNS) -> str:
     """``report.html`` of a results folder being sealed: summary tables, figures, the scenario with quotes."""
     item = outcomes_of(folder, run_manifest(folder), fan_runs)
     notes = label_and_check([item])
+    drawn = figures([item], notes)
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
              ["overrides", ", ".join(item.overrides) or "none"]]  # fmt: skip
     body = (report.notes_html(notes)
             + f"<p>{esc(item.spec.question)}</p>" + report.table(["", ""], facts)
             + "<h2>Summary</h2>" + report.summary_tables(item.summary)
-            + "<h2>Figures</h2>" + report.figures_html(figures([item]))
+            + "<h2>Figures</h2>" + report.figures_html(drawn)
             + "<h2>The scenario, with its sources</h2>" + report.scenario_section(item.resolved))  # fmt: skip
     return report.document(f"{item.spec.name}: report", body)
 

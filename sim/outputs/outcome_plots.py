@@ -99,20 +99,22 @@ def survival(curves: pd.DataFrame, round_days: float, title: str = "Chance that 
     return figure
 
 
-def walkout_curves(walkouts: pd.DataFrame, round_days: float) -> go.Figure:
+def walkout_curves(walkouts: pd.DataFrame, round_days: float, labels: Mapping[str, str] | None = None) -> go.Figure:
     """Cumulative share of runs in which each party has walked out, against round: colour by scenario,
-    dash by actor."""
+    dash by actor (named by ``labels``: actor key -> label)."""
+    labels = labels or {}
     figure = go.Figure()
     dashes = ["solid", "dash", "dot", "dashdot", "longdash"]
     actors = list(dict.fromkeys(walkouts["actor"]))
     for k, (name, rows) in enumerate(walkouts.groupby("scenario", sort=False)):
         for a, actor in enumerate(actors):
             line = rows[rows["actor"] == actor]
-            figure.add_trace(go.Scatter(x=line["round"], y=line["share"], name=f"{esc(name)}: {esc(actor)}",
+            shown = f"{esc(name)}: {esc(labels.get(actor, actor))}"
+            figure.add_trace(go.Scatter(x=line["round"], y=line["share"], name=shown,
                                         line={"color": _colour(k), "dash": dashes[a % len(dashes)],
                                               "shape": "hv"}))  # fmt: skip
     figure.update_layout(title="Cumulative walkouts by party", xaxis_title=f"round ({round_days:g} days each)",
-                         yaxis={"title": "share of runs walked out", "tickformat": ".1%", "rangemode": "tozero"},
+                         yaxis={"title": "share of runs walked out", "tickformat": ".2~p", "rangemode": "tozero"},
                          template=TEMPLATE, legend_title="scenario: party")  # fmt: skip
     return figure
 
@@ -121,9 +123,12 @@ def forest(table: pd.DataFrame) -> go.Figure:
     """Left: each indicator's probability with its 95% interval, per scenario. Right: the difference from
     the first scenario, with a 95% bootstrap interval (the first scenario is the reference)."""
     names = list(dict.fromkeys(table["scenario"]))
-    figure = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
-                           subplot_titles=["probability (95% interval)",
-                                           f"difference from {esc(names[0])} (95% bootstrap interval)"])  # fmt: skip
+    alone = len(names) == 1  # no other scenario to differ from the reference: no difference panel
+    titles = ["probability (95% interval)"]
+    if not alone:
+        titles.append(f"difference from {esc(names[0])} (95% bootstrap interval)")
+    figure = make_subplots(rows=1, cols=len(titles), shared_yaxes=True, horizontal_spacing=0.04,
+                           subplot_titles=titles)  # fmt: skip
     labels = [esc(label) for label in dict.fromkeys(table["label"])]
     for k, name in enumerate(names):
         rows = table[table["scenario"] == name]
@@ -141,9 +146,10 @@ def forest(table: pd.DataFrame) -> go.Figure:
             marker=marker, error_x={"type": "data", "symmetric": False, "array": rows["diff_high"] - rows["diff"],
                                     "arrayminus": rows["diff"] - rows["diff_low"]},
             hovertemplate="%{x:+.1%}"), row=1, col=2)  # fmt: skip
-    figure.add_vline(x=0, line_dash="dot", line_color="grey", row=1, col=2)
     figure.update_xaxes(tickformat=".0%", title_text="probability", row=1, col=1)
-    figure.update_xaxes(tickformat="+.0%", title_text="difference (percentage points)", row=1, col=2)
+    if not alone:
+        figure.add_vline(x=0, line_dash="dot", line_color="grey", row=1, col=2)
+        figure.update_xaxes(tickformat="+.0%", title_text="difference (percentage points)", row=1, col=2)
     figure.update_yaxes(categoryorder="array", categoryarray=labels[::-1], row=1, col=1)
     figure.update_layout(title="Indicators", height=120 + 45 * len(labels), template=TEMPLATE,
                          legend_title="scenario", scattermode="group")  # fmt: skip
@@ -164,10 +170,13 @@ def boxes(spread: pd.DataFrame, title: str, ytitle: str, xtitle: str, yrange: li
     return figure
 
 
-def fans(table: pd.DataFrame, issues: Mapping[str, tuple[str, str]], round_days: float, scenario: str) -> go.Figure:
+def fans(table: pd.DataFrame, issues: Mapping[str, tuple[str, str]], round_days: float, scenario: str,
+         labels: Mapping[str, str] | None = None) -> go.Figure:  # fmt: skip
     """Position fan charts of one scenario: per issue (a panel each, titled by ``issues``: name ->
-    (label, unit)), each actor's median position over rounds with its 10-90% band."""
+    (label, unit)), each actor's median position over rounds with its 10-90% band (actors named by
+    ``labels``: key -> label)."""
     table = table[table["scenario"] == scenario]
+    labels = labels or {}
     figure, rows, cells = _panels(issues)
     actors = list(dict.fromkeys(table["actor"]))
     for p, (issue, unit, row, col) in enumerate(cells):
@@ -180,8 +189,9 @@ def fans(table: pd.DataFrame, issues: Mapping[str, tuple[str, str]], round_days:
                                         y=list(line["p90"]) + list(line["p10"])[::-1], fill="toself",
                                         fillcolor=_rgba(colour, 0.15), line={"width": 0}, hoverinfo="skip",
                                         showlegend=False, legendgroup=esc(actor)), row=row, col=col)  # fmt: skip
-            figure.add_trace(go.Scatter(x=line["round"], y=line["median"], name=esc(actor), legendgroup=esc(actor),
-                                        showlegend=p == 0, line={"color": colour}), row=row, col=col)  # fmt: skip
+            figure.add_trace(go.Scatter(x=line["round"], y=line["median"], name=esc(labels.get(actor, actor)),
+                                        legendgroup=esc(actor), showlegend=p == 0, line={"color": colour}),
+                             row=row, col=col)  # fmt: skip
         figure.update_yaxes(title_text=esc(unit), row=row, col=col)
         figure.update_xaxes(title_text=f"round ({round_days:g} days)", row=row, col=col)
     traced = int(table["runs"].iloc[0]) if len(table) else 0
