@@ -23,7 +23,7 @@ import pandas as pd
 import yaml
 
 from sim.experiments import runner
-from sim.experiments.stream import (
+from sim.experiments.pool import (
     Plan,
     check_plan,
     check_workers,
@@ -168,18 +168,18 @@ def sweep(
     command line writes; without, the sweep runs in a temporary folder that is removed afterwards."""
     import tempfile
 
-    from sim.experiments import sweeps
+    from sim.experiments import sweep_runner
 
     vary = [f"{path}={values}" for path, values in vary.items()] if isinstance(vary, dict) else list(vary)
     workers = check_workers(workers)
-    plan = sweeps.make_plan(Path(scenario), list(set or []), vary, design, samples, runs, seed, None)
-    points, specs = sweeps.prepare(plan)
-    plan = sweeps.check_size(plan, specs, False)
-    wanted = sweeps.check_outcomes(specs[0], outcomes or ["status_agreement"])
+    plan = sweep_runner.make_plan(Path(scenario), list(set or []), vary, design, samples, runs, seed, None)
+    points, specs = sweep_runner.prepare(plan)
+    plan = sweep_runner.check_size(plan, specs, False)
+    wanted = sweep_runner.check_outcomes(specs[0], outcomes or ["status_agreement"])
 
     def execute(target: Path) -> SweepResults:
-        folder = sweeps.start(plan, points, wanted, target, specs[0].name, ["python", "-c", "sim.sweep(...)"])
-        sweeps.complete(plan, specs, points, folder, wanted, workers, None)
+        folder = sweep_runner.start(plan, points, wanted, target, specs[0].name, ["python", "-c", "sim.sweep(...)"])
+        sweep_runner.complete(plan, specs, points, folder, wanted, workers, None)
         sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
         return SweepResults(folder.read_table("points.parquet"), folder.read_table("summary.parquet"), sensitivity,
                             target)  # fmt: skip

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from sim.errors import InputError, OutputError
 from sim.experiments import runner
-from sim.experiments.stream import (
+from sim.experiments.pool import (
     Plan,
     WorkerError,
     check_plan,
@@ -160,21 +160,21 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario over a design of parameter values; summaries per point and sensitivity indices."""
-    from sim.experiments import sweeps
+    from sim.experiments import sweep_runner
 
     workers = check_workers(workers)
     if dask_local is not None:
         check_workers(dask_local, "--dask-local")
     if resume is not None:
-        folder, plan, points, specs, outcomes = sweeps.reopen(resume)
+        folder, plan, points, specs, outcomes = sweep_runner.reopen(resume)
     else:
-        if scenario is not None and sweeps.is_sweep_file(scenario):
+        if scenario is not None and sweep_runner.is_sweep_file(scenario):
             given = {"--vary": vary, "--set": overrides, "--outcome": outcome, "--design": design, "--samples": samples,
                      "--runs": runs, "--seed": seed}  # fmt: skip
             named = [name for name, value in given.items() if value is not None and value != []]
             if named:
                 raise OutputError(f"{scenario} is a sweep file: set {', '.join(named)} in it, not here")
-            plan, wanted = sweeps.read_sweep_file(scenario)
+            plan, wanted = sweep_runner.read_sweep_file(scenario)
             plan = plan if block is None else replace(plan, block=block)
         else:
             if scenario is None:
@@ -182,7 +182,7 @@ def sweep(
             if not vary:
                 raise OutputError(f"{scenario}: a scenario file; to sweep it give --vary PATH=lo:hi:n (repeatable), "
                                   "or write a sweep file (see sweeps/)")  # fmt: skip
-            plan = sweeps.make_plan(
+            plan = sweep_runner.make_plan(
                 scenario,
                 overrides or [],
                 vary,
@@ -193,24 +193,24 @@ def sweep(
                 block,
             )
             wanted = outcome or ["status_agreement"]
-        points, specs = sweeps.prepare(plan)
-        plan = sweeps.check_size(plan, specs, block is not None)
-        outcomes = sweeps.check_outcomes(specs[0], wanted)
+        points, specs = sweep_runner.prepare(plan)
+        plan = sweep_runner.check_size(plan, specs, block is not None)
+        outcomes = sweep_runner.check_outcomes(specs[0], wanted)
         out = check_new_folder(out)
     tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
-    client = sweeps.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
+    client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
     try:
         if resume is None:
-            folder = sweeps.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
-        summary = _run_sweep(sweeps, plan, specs, points, folder, outcomes, workers, client, quiet)
+            folder = sweep_runner.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
+        summary = _run_sweep(sweep_runner, plan, specs, points, folder, outcomes, workers, client, quiet)
     finally:
-        sweeps.close_dask(client)
+        sweep_runner.close_dask(client)
     if not quiet:
-        sweeps.render(summary, points, outcomes, folder, out_console)
+        sweep_runner.render(summary, points, outcomes, folder, out_console)
     out_console.print(f"results: {folder.path}")
 
 
-def _run_sweep(sweeps, plan, specs, points, folder, outcomes, workers, client, quiet):
+def _run_sweep(sweep_runner, plan, specs, points, folder, outcomes, workers, client, quiet):
     """Run a sweep's tasks with a progress bar; Ctrl-C keeps the finished ones (exit code 130)."""
     with progress_bar(quiet) as progress:
         task = progress.add_task(
@@ -218,7 +218,7 @@ def _run_sweep(sweeps, plan, specs, points, folder, outcomes, workers, client, q
             completed=folder.done_runs(),
         )  # fmt: skip
         try:
-            return sweeps.complete(plan, specs, points, folder, outcomes, workers,
+            return sweep_runner.complete(plan, specs, points, folder, outcomes, workers,
                                    lambda k: progress.advance(task, k), client)  # fmt: skip
         except KeyboardInterrupt:
             progress.stop()
@@ -246,7 +246,7 @@ def replay(
         out_console.print(line)
     out_console.print(f"trace: {folder / name}" + (" (written by an earlier replay, unchanged)" if kept else ""))
     if html is not None:
-        from sim.outputs.plots import timeline
+        from sim.outputs.figures.timeline import timeline
         from sim.outputs.report import page
 
         issues = {name: issue.unit for name, issue in result.spec.issues.items()}

@@ -2,7 +2,7 @@
 
 Every refusal of input (a scenario, an option, a file, a results folder) is an ``InputError``; the
 command line prints its message and exits with code 2. (Worker processes that keep dying are the one
-other plain message, exit code 1: ``sim.experiments.stream.WorkerError``.) Anything else that escapes
+other plain message, exit code 1: ``sim.experiments.pool.WorkerError``.) Anything else that escapes
 is a bug.
 """
 

@@ -20,9 +20,9 @@ import yaml
 from conftest import SEED_TEXT, two_party
 
 from sim.cli import main
-from sim.experiments import runner, sweeps
-from sim.experiments.stream import Plan, simulate_chunk
-from sim.experiments.sweep import execute_sweep
+from sim.experiments import runner, sweep_runner
+from sim.experiments.pool import Plan, simulate_chunk
+from sim.experiments.sweep_engine import execute_sweep
 from sim.files import Folder
 from sim.outputs.integrity import file_records
 from sim.scenario.limits import MAX_ACTORS, MAX_ISSUES
@@ -213,9 +213,9 @@ def make_folders(project: Path) -> None:
 
 def interrupted_sweep(project: Path, name: str) -> Path:
     """A sweep of two points of 10 runs in tasks of 5, stopped with its first point finished."""
-    plan = sweeps.make_plan(project / "s.yaml", [], ["actors.alpha.risk=0.2,0.8"], "grid", None, 10, 1, 5)
-    points, specs = sweeps.prepare(plan)
-    folder = sweeps.start(plan, points, ["status_agreement"], project / name, "toy", ["basing", "sweep"])
+    plan = sweep_runner.make_plan(project / "s.yaml", [], ["actors.alpha.risk=0.2,0.8"], "grid", None, 10, 1, 5)
+    points, specs = sweep_runner.prepare(plan)
+    folder = sweep_runner.start(plan, points, ["status_agreement"], project / name, "toy", ["basing", "sweep"])
     execute_sweep(plan, specs[:1], folder, 1)
     folder.mark("incomplete")
     return folder.path

@@ -14,8 +14,8 @@ import pytest
 import yaml
 from conftest import SEED_TEXT, two_party
 
-from sim.outputs import outcome_plots as plots
-from sim.outputs import tables
+from sim.outputs.figures import outcomes as plots
+from sim.outputs.figures import tables
 from sim.outputs.report import provenance_rows
 
 MARKUP = "<script>window.__injected = 1</script><img src=x onerror='window.__injected = 2'>"

@@ -172,7 +172,7 @@ def test_a_resume_that_lost_the_race_leaves_the_finished_folder_alone(project):
     sees that and refuses, and the folder stays complete."""
     from sim.errors import OutputError
     from sim.experiments import runner
-    from sim.experiments.stream import Plan
+    from sim.experiments.pool import Plan
     from sim.scenario.load import load_scenario
 
     loaded = load_scenario(project / "s.yaml")

@@ -42,7 +42,7 @@ OWN_RECEIVERS = {"self.dir", "folder", "self", "folder.dir", "self.folder", "res
 # pyarrow readers and writers take file objects opened by sim.files in these modules.
 PYARROW_MODULES = {"sim/outputs/folder.py", "sim/outputs/chunks.py", "sim/outputs/integrity.py", "sim/outputs/store.py",
                    "sim/experiments/replay.py"}  # fmt: skip
-HOOKS = {("sim/experiments/stream.py", "open")}  # the fault-injection hook of the tests writes its marker file
+HOOKS = {("sim/experiments/pool.py", "open")}  # the fault-injection hook of the tests writes its marker file
 
 
 def file_calls(path: Path, module: str) -> list[str]:

@@ -20,7 +20,7 @@ from test_engine import walkout_prone
 from sim.errors import OutputError
 from sim.experiments import runner
 from sim.experiments.ensemble import run_ensemble
-from sim.experiments.stream import Plan, execute, parse_trace_runs
+from sim.experiments.pool import Plan, execute, parse_trace_runs
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.summary import Histogram
 from sim.scenario.load import load_scenario

@@ -111,12 +111,12 @@ def test_points_share_their_random_numbers(toy):
 
 
 def test_resume_a_sweep(toy, tmp_path):
-    from sim.experiments import sweeps
-    from sim.experiments.sweep import execute_sweep
+    from sim.experiments import sweep_runner
+    from sim.experiments.sweep_engine import execute_sweep
 
-    plan = sweeps.make_plan(toy / "toy.yaml", [], ["actors.alpha.patience=0.9:0.99:3"], "grid", None, 200, 1, 100)
-    points, specs = sweeps.prepare(plan)
-    folder = sweeps.start(plan, points, ["status_agreement"], tmp_path / "half", "toy", ["test"])
+    plan = sweep_runner.make_plan(toy / "toy.yaml", [], ["actors.alpha.patience=0.9:0.99:3"], "grid", None, 200, 1, 100)
+    points, specs = sweep_runner.prepare(plan)
+    folder = sweep_runner.start(plan, points, ["status_agreement"], tmp_path / "half", "toy", ["test"])
     execute_sweep(plan, specs[:1], folder, 1)  # the first point only
     folder.mark("incomplete")
     done = basing("sweep", "--resume", str(tmp_path / "half"), "-q", cwd=tmp_path)  # from anywhere
@@ -221,7 +221,7 @@ def test_an_unreachable_scheduler_fails_fast(toy):
 
 
 def test_sweep_page_and_figures(toy):
-    from sim.outputs import plots
+    from sim.outputs.figures import sweeps as plots
 
     html = (toy / "ref" / "sweep.html").read_text()
     assert html.count('class="plotly-graph-div"') == 3  # two parameters, one heatmap, status_agreement

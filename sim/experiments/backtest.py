@@ -25,7 +25,7 @@ import pandas as pd
 from sim.errors import OutputError
 from sim.experiments import scores
 from sim.experiments.ensemble import run_ensemble
-from sim.experiments.stream import pool_context
+from sim.experiments.pool import pool_context
 from sim.files import file_kind
 from sim.outputs.backtest_page import backtest_page
 from sim.outputs.store import create_results_dir, git_commit, json_writer, sha256, table_bytes, this_version, versions

@@ -22,12 +22,13 @@ from sim.errors import FileError, OutputError
 from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
+from sim.experiments.pool import Plan, check_plan, chunk_limit, default_chunk, execute
 from sim.experiments.replay import differing_columns
-from sim.experiments.stream import Plan, check_plan, chunk_limit, default_chunk, execute
 from sim.files import file_kind, write_new
-from sim.outputs import outcome_plots as plots
-from sim.outputs import report, tables
+from sim.outputs import report
 from sim.outputs.escape import esc
+from sim.outputs.figures import outcomes as plots
+from sim.outputs.figures import tables
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.manifest import RunManifest
 from sim.outputs.store import make_folders, this_version

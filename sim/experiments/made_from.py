@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
-from sim.experiments.stream import Plan
+from sim.experiments.pool import Plan
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.manifest import RunManifest
 from sim.outputs.store import plain

@@ -14,7 +14,7 @@ from typing import Any
 from sim.errors import OutputError
 from sim.experiments.compare import run_report
 from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
-from sim.experiments.stream import Plan, check_plan, execute
+from sim.experiments.pool import Plan, check_plan, execute
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import manifest, require_this_version
 from sim.scenario.load import LoadedScenario

@@ -1,5 +1,5 @@
 """Plotly figures of outcome distributions, one scenario or several overlaid, from the tables of
-``sim.outputs.tables``. Each function takes tables and labels and returns a figure; none reads files.
+``sim.outputs.figures.tables``. Each function takes tables and labels and returns a figure; none reads files.
 
 Every user-supplied string (scenario, actor, issue and indicator names, labels, units) is HTML-escaped
 before it reaches a figure, because plotly renders a subset of HTML in titles, legends and hover text.

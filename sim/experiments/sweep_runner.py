@@ -17,8 +17,8 @@ from rich.table import Table
 
 from sim.errors import OutputError
 from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
-from sim.experiments.stream import chunk_limit
-from sim.experiments.sweep import (
+from sim.experiments.pool import chunk_limit
+from sim.experiments.sweep_engine import (
     SweepPlan,
     design_points,
     execute_sweep,
@@ -256,7 +256,7 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
 def figures(folder: ResultsFolder, outcomes: list[str]) -> list:
     """The sweep's figures: each outcome against each parameter; a heatmap over the first two parameters of
     a grid; the sensitivity indices."""
-    from sim.outputs import plots
+    from sim.outputs.figures import sweeps as plots
 
     points = folder.read_table("points.parquet")
     summary = folder.read_table("summary.parquet")

@@ -21,7 +21,7 @@ import yaml
 from sim.errors import OutputError
 from sim.experiments.designs import Design, Factor, expand, problem
 from sim.experiments.ensemble import run_chunk
-from sim.experiments.stream import injected_fault, run_jobs
+from sim.experiments.pool import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.summary import Summary
 from sim.scenario.columns import POINT
