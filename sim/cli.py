@@ -389,7 +389,7 @@ def backtest(
             status.update(Text(f"backtest: {len(done)} cases run (last: {visible(name)})"))
 
         loaded, result = backtesting.run_backtest(cases or [], runs, seed, workers, on_case)
-        folder = backtesting.write_backtest(out, loaded, result, runs, seed, sys.argv)
+        folder = backtesting.write_backtest(out, loaded, result, runs, seed, ["basing", *sys.argv[1:]])
     table = Table(title="Mean score over the cases, 95% interval (lower is better)", title_justify="left")
     for column in ("forecaster", *backtesting.SCORES):
         table.add_column(column, justify="left" if column == "forecaster" else "right")

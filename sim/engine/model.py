@@ -46,7 +46,6 @@ from sim.influence import make_influence
 from sim.numerics import normalised
 from sim.scenario.schema import Scenario
 
-#: Per-run arrays of the model that follow the batch as finished runs are retired (see ``_retire``).
 # Finished runs are dropped from the arrays once fewer than this share of the batch is live: dropping
 # costs a copy of every per-run array, computing on finished rows costs their share of every round
 # (0.85 measured fastest on the baseline among 0.7, 0.8, 0.85 and 0.9; results do not depend on it).

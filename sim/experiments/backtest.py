@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ import pandas as pd
 from sim.errors import OutputError
 from sim.experiments import scores
 from sim.experiments.ensemble import run_ensemble
-from sim.experiments.pool import pool_context
+from sim.experiments.pool import map_in_order
 from sim.files import file_kind
 from sim.outputs.backtest_page import backtest_page
 from sim.outputs.store import create_results_dir, git_commit, json_writer, sha256, table_bytes, this_version, versions
@@ -102,20 +101,8 @@ def simulate_case(spec: Scenario, runs: int, seed: int) -> pd.DataFrame:
 def simulate_cases(cases: list[Case], runs: int, seed: int, workers: int,
                    on_case: Callable[[str], None] | None = None) -> list[pd.DataFrame]:  # fmt: skip
     """Every case's runs, a case per worker process; the same whatever the number of workers."""
-    if workers == 1 or len(cases) == 1:
-        done = []
-        for case in cases:
-            done.append(simulate_case(case.spec, runs, seed))
-            if on_case is not None:
-                on_case(case.spec.name)
-        return done
-    with futures.ProcessPoolExecutor(min(workers, len(cases)), mp_context=pool_context()) as pool:
-        jobs = [pool.submit(simulate_case, case.spec, runs, seed) for case in cases]
-        for job, case in zip(jobs, cases, strict=True):
-            job.result()
-            if on_case is not None:
-                on_case(case.spec.name)
-        return [job.result() for job in jobs]
+    told = None if on_case is None else (lambda k: on_case(cases[k].spec.name))
+    return map_in_order(simulate_case, [(case.spec, runs, seed) for case in cases], workers, told)
 
 
 def model_forecast(runs: pd.DataFrame) -> np.ndarray:

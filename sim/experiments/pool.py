@@ -191,6 +191,27 @@ def pool_context():
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
+def map_in_order(function: Callable, jobs: list[tuple], workers: int,
+                 on_each: Callable[[int], None] | None = None) -> list:  # fmt: skip
+    """``function(*job)`` for every job, results in job order: in this process with one worker or one
+    job, else on a pool of workers started as ``run_jobs``'s are; ``on_each(k)`` after job k, in order.
+    For work kept in memory (the API's runs, the backtest's cases); ``run_jobs`` saves to a folder."""
+    done = []
+    if workers == 1 or len(jobs) <= 1:
+        for k, job in enumerate(jobs):
+            done.append(function(*job))
+            if on_each is not None:
+                on_each(k)
+        return done
+    with futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=pool_context(),
+                                     initializer=_worker_setup) as pool:  # fmt: skip
+        for k, future in enumerate([pool.submit(function, *job) for job in jobs]):
+            done.append(future.result())
+            if on_each is not None:
+                on_each(k)
+    return done
+
+
 def run_jobs(function: Callable, jobs: list[tuple], folder: ResultsFolder, workers: int,
              on_progress: Callable[[int], None] | None, resume: str) -> None:  # fmt: skip
     """Run ``function(*args)`` for each job (key, runs, args) the folder does not hold yet on a pool of
