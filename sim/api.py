@@ -14,7 +14,6 @@ nothing is written; with a folder, the folder is the one ``basing run`` writes, 
 
 from __future__ import annotations
 
-from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,11 @@ from sim.experiments.pool import (
     check_workers,
     chunk_limit,
     default_chunk,
-    pool_context,
+    map_in_order,
     simulate_chunk,
 )
 from sim.outputs.folder import ResultsFolder
+from sim.outputs.store import this_version
 from sim.outputs.summary import summarise
 from sim.scenario.load import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
@@ -62,6 +62,7 @@ class Results:
     trace: pd.DataFrame | None = None
     path: Path | None = None
     seed: int | None = None
+    made_with: str | None = None  # the basing version of a folder read back (None: made by this one)
 
     def share(self, status: str) -> tuple[float, float, float]:
         """The share of runs that ended in ``status`` and its 95% Wilson interval: (share, low, high)."""
@@ -74,11 +75,7 @@ class Results:
 def _simulate(spec: Scenario, plan: Plan, workers: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Every chunk of the plan in memory, in run order: the same rows as the chunk files of a folder."""
     jobs = [(spec, start, stop, plan.seed, plan.traced(start, stop)) for start, stop in plan.chunks()]
-    if workers == 1 or len(jobs) == 1:
-        done = [simulate_chunk(*job) for job in jobs]
-    else:
-        with futures.ProcessPoolExecutor(min(workers, len(jobs)), mp_context=pool_context()) as pool:
-            done = list(pool.map(simulate_chunk, *zip(*jobs, strict=True)))
+    done = map_in_order(simulate_chunk, jobs, workers)
     runs = pd.concat([rows for _, rows, _ in done], ignore_index=True)
     traces = [trace for _, _, trace in done if trace is not None]
     return runs, (pd.concat(traces, ignore_index=True) if traces else None)
@@ -116,7 +113,8 @@ def open_results(path: str | Path) -> Results:
     outcomes = from_folder(Path(path))
     folder = ResultsFolder.open(Path(path))
     trace = folder.read_table("trace.parquet") if folder.has("trace.parquet") else None
-    return Results(outcomes.spec, outcomes.runs, outcomes.summary, trace, Path(path), outcomes.seed)
+    return Results(outcomes.spec, outcomes.runs, outcomes.summary, trace, Path(path), outcomes.seed,
+                   outcomes.made_with)  # fmt: skip
 
 
 def compare(*items: Results) -> list:
@@ -126,8 +124,9 @@ def compare(*items: Results) -> list:
     outcomes = []
     for k, item in enumerate(items):
         origin = str(item.path) if item.path is not None else f"in memory #{k + 1}"
+        made_with = item.made_with or this_version()
         outcomes.append(comparing.Outcomes(item.spec.name, item.spec, item.spec.model_dump(mode="json"), item.runs,
-                                           item.summary, None, origin, item.seed, "this session"))  # fmt: skip
+                                           item.summary, None, origin, item.seed, made_with))  # fmt: skip
     comparing.label_and_check(outcomes)
     return comparing.figures(outcomes)
 

@@ -57,6 +57,8 @@ def test_a_variant_in_code_and_its_comparison(cli_folder):
     assert set(sim.shares(other)["status"]) >= {"agreement", "walkout", "breakdown", "no_deal"}
     figures = sim.compare(base, other)
     assert len(figures) >= 4 and all(f.data for f in figures)
+    names = {trace.name for trace in figures[0].data}
+    assert names == {"russia_syria_baseline", "syria_walks"}  # no version tag: both made by this basing
     with pytest.raises(KeyError, match="not a status"):
         other.share("converged")
 
@@ -64,3 +66,11 @@ def test_a_variant_in_code_and_its_comparison(cli_folder):
 def test_replay_through_the_api(cli_folder):
     replayed = sim.replay(cli_folder, 2)
     assert replayed.spec.name == "russia_syria_baseline" and len(replayed.trace)
+
+
+def test_a_worker_process_does_not_load_the_api():
+    """Workers import the engine and the pool only: the API (and the figures it brings) loads on first use."""
+    code = "import sys, sim.experiments.pool; print('sim.api' in sys.modules, 'plotly' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.split() == ["False", "False"], done.stderr
+    assert subprocess.run([sys.executable, "-c", "import sim; sim.run"], cwd=ROOT, timeout=120).returncode == 0
