@@ -34,7 +34,8 @@ from sim.experiments.pool import (
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import this_version
 from sim.outputs.summary import summarise
-from sim.scenario.load import LoadedScenario, load_scenario
+from sim.scenario.load import load_scenario
+from sim.scenario.loaded import LoadedScenario
 from sim.scenario.schema import Scenario
 
 DEFAULT_RUNS = 10_000

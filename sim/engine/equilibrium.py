@@ -24,7 +24,6 @@ Newton's method. Every party is assumed to play this strategy.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,10 +35,8 @@ from sim.engine.bargaining import (
     package_at,
     utility,
 )
+from sim.engine.batch import Batch
 from sim.engine.protocol import recognition
-
-if TYPE_CHECKING:
-    from sim.engine.model import NegotiationModel
 
 PRECISION_STEPS = 52  # bisection steps: offers exact to about 2**-52 along the curve
 NEWTON_STEPS = 40  # for the stationary values; two-party games need about three
@@ -213,7 +210,7 @@ class EquilibriumPlay:
     Solved at round 0 for the rounds to come; solved again each round from the current values when
     events or influence can change them (the parties do not anticipate shocks)."""
 
-    def __init__(self, model: NegotiationModel):
+    def __init__(self, model: Batch):
         self.model = model
         spec = model.spec
         strategy = spec.actors[spec.parties()[0]].strategy  # the same for every party (checked at load)

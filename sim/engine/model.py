@@ -13,8 +13,6 @@ end of the window is ``no_deal``: talks go on, the status quo in force.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import mesa
 import numpy as np
 
@@ -32,6 +30,7 @@ from sim.engine.bargaining import (
     STATUS_WALKOUT,
     utility,
 )
+from sim.engine.batch import RoundValues
 from sim.engine.equilibrium import EquilibriumPlay
 from sim.engine.events import EventSchedule
 from sim.engine.protocol import draw_proposer, recognition
@@ -62,22 +61,6 @@ SCRATCH: dict[str, tuple[str, type, object]] = {
     "needed": ("actors", np.float64, np.nan),  # and the least it would accept
     "demand_now": ("actors", np.float64, np.nan),  # a proposer's demand for itself this round
 }
-
-
-@dataclass
-class RoundValues:
-    """What going on is worth this round, per run and actor (R, A), as each actor knows it and as the
-    others believe it (``_public``): ``flow`` the utility of the status quo (0 without one), ``floor``
-    the least a tactic ever demands (the better of the outside option and the flow), ``after`` what a
-    breakdown leads to (the outside option, or the status quo frozen); ``breakdown`` (R,) its chance."""
-
-    flow: np.ndarray
-    flow_public: np.ndarray
-    floor: np.ndarray
-    floor_public: np.ndarray
-    after: np.ndarray
-    after_public: np.ndarray
-    breakdown: np.ndarray
 
 
 class NegotiationModel(mesa.Model):

@@ -11,18 +11,14 @@ resume, the believed threshold of the body that rejected rises above the rejecte
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.engine.bargaining import utility
+from sim.engine.batch import Batch
 from sim.engine.state import draw
 from sim.numerics import normalised
 from sim.scenario.distributions import mean_of
 from sim.scenario.schema import Ratification, Scenario
-
-if TYPE_CHECKING:
-    from sim.engine.model import NegotiationModel
 
 
 class Body:
@@ -55,7 +51,7 @@ class Body:
             if isinstance(array, np.ndarray):
                 setattr(self, name, array[rows])
 
-    def _worth(self, model: NegotiationModel, runs: np.ndarray, packages: np.ndarray, believed: bool,
+    def _worth(self, model: Batch, runs: np.ndarray, packages: np.ndarray, believed: bool,
                by_party: bool = True) -> np.ndarray:  # fmt: skip
         """The body's utility (R',) of packages (R', I), as it truly is or as believed (``by_party``: the
         party's own view of its own utility, for a body that judges by it; else the others')."""
@@ -68,20 +64,20 @@ class Body:
         weights = model.own_weight if (by_party or not believed) else model.public_weight
         return utility(packages, values.ideal[runs, j], weights[runs, j], values.risk[runs, j], span)
 
-    def _threshold(self, model: NegotiationModel, runs: np.ndarray, believed: bool) -> np.ndarray:
+    def _threshold(self, model: Batch, runs: np.ndarray, believed: bool) -> np.ndarray:
         if self.threshold is not None:
             return self.threshold_public[runs] + self.margin[runs] if believed else self.threshold[runs]
         quo = (model.public_now if believed else model.own_now).status_quo[runs]
         return self._worth(model, runs, quo, believed) + (self.margin[runs] if believed else 0.0)
 
-    def believed_ok(self, model: NegotiationModel, runs: np.ndarray, packages: np.ndarray,
+    def believed_ok(self, model: Batch, runs: np.ndarray, packages: np.ndarray,
                     by_party: bool) -> np.ndarray:  # fmt: skip
         return self._worth(model, runs, packages, True, by_party) >= self._threshold(model, runs, True)
 
-    def accepts(self, model: NegotiationModel, runs: np.ndarray, packages: np.ndarray) -> np.ndarray:
+    def accepts(self, model: Batch, runs: np.ndarray, packages: np.ndarray) -> np.ndarray:
         return self._worth(model, runs, packages, False) >= self._threshold(model, runs, False)
 
-    def learn(self, model: NegotiationModel, runs: np.ndarray, packages: np.ndarray, step: float) -> None:
+    def learn(self, model: Batch, runs: np.ndarray, packages: np.ndarray, step: float) -> None:
         """After this body rejected ``packages`` in ``runs``: believe its threshold above them."""
         base = self._threshold(model, runs, True) - self.margin[runs]
         worth = self._worth(model, runs, packages, True)
@@ -91,7 +87,7 @@ class Body:
 class Ratifiers:
     """The ratifying bodies of the parties that have one."""
 
-    def __init__(self, model: NegotiationModel):
+    def __init__(self, model: Batch):
         spec, layout = model.spec, model.layout
         self.model = model
         self.bodies = {}

@@ -14,7 +14,7 @@ what is in force at its end, and what that is worth to each actor.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -27,18 +27,27 @@ from sim.engine.bargaining import (
     STATUS_SIGNED,
     utility,
 )
+from sim.engine.batch import Batch
+from sim.influence import InfluenceStage
 from sim.influence.static import weighted_mean, weighted_median
 from sim.numerics import normalised
 from sim.scenario.columns import FORCE, FORECAST, TERM, UTILITY, WIN
 
-if TYPE_CHECKING:
-    from sim.engine.model import NegotiationModel
+
+@runtime_checkable
+class Finished(Batch, Protocol):
+    """What the results columns read besides the round state: the influence stage (for KTAB's winning
+    probabilities) and whether the scenario has parties at all."""
+
+    influence: InfluenceStage
+    influence_only: bool
+
 
 IN_FORCE = ("agreement", "status_quo", "outside_options", "none")
 QUO_HOLDS = (STATUS_NO_DEAL, STATUS_SIGNED, STATUS_REJECTED, STATUS_FROZEN)  # statuses that leave it in force
 
 
-def result_columns(model: NegotiationModel, rows: np.ndarray) -> dict[str, np.ndarray]:
+def result_columns(model: Finished, rows: np.ndarray) -> dict[str, np.ndarray]:
     """Result columns of the batch rows ``rows``; utilities use each actor's final own values."""
     state, layout = model.state.take(rows), model.layout
     columns: dict[str, np.ndarray] = {
@@ -74,7 +83,7 @@ def result_columns(model: NegotiationModel, rows: np.ndarray) -> dict[str, np.nd
     return columns
 
 
-def forecast_columns(model: NegotiationModel, own) -> dict[str, np.ndarray]:
+def forecast_columns(model: Finished, own) -> dict[str, np.ndarray]:
     """Influence-only results: each actor's final position, the c.s weighted mean and median of the
     positions per issue (the forecast), and KTAB's winning probability per actor for smp."""
     layout, columns = model.layout, {}

@@ -14,7 +14,7 @@ Every utility is on the 0-1 scale; ``runs`` are the batch rows the verb acts in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -27,14 +27,37 @@ from sim.engine.bargaining import (
     package_at,
     utility,
 )
-from sim.engine.equilibrium import EQUILIBRIUM_TOLERANCE, best_offer
+from sim.engine.batch import Batch
+from sim.engine.equilibrium import EQUILIBRIUM_TOLERANCE, EquilibriumPlay, best_offer
+from sim.engine.random import RunStreams
+from sim.engine.ratification import Ratifiers
 from sim.engine.state import draw
-from sim.engine.tactics import averaged_tft, clamp, random_tft, relative_tft, time_demand
+from sim.engine.tactics import OfferHistory, averaged_tft, clamp, random_tft, relative_tft, time_demand
 from sim.scenario.distributions import mean_of
 from sim.scenario.tactics import IMITATIVE_KINDS, Strategy, Tactic
 
-if TYPE_CHECKING:
-    from sim.engine.model import NegotiationModel
+
+@runtime_checkable
+class Bargaining(Batch, Protocol):
+    """What a strategy reads and writes besides the round state: this round's scratch arrays (see
+    ``SCRATCH`` in ``sim.engine.model``), the offers seen so far, the ratifying bodies, the equilibrium
+    (when a party plays it), every party's strategy, the run streams and each party's slot."""
+
+    offer: np.ndarray
+    accepts: np.ndarray
+    expected: np.ndarray
+    walk_gap: np.ndarray
+    worth: np.ndarray
+    needed: np.ndarray
+    demand_now: np.ndarray
+    offers: OfferHistory
+    ratifiers: Ratifiers
+    equilibrium: EquilibriumPlay | None
+    strategy_of: dict
+    streams: RunStreams
+    slot_of: dict[int, int]
+
+    def other_parties(self, actor: int) -> np.ndarray: ...
 
 
 def going_on(patience, flow, prospect, breakdown, after):
@@ -46,7 +69,7 @@ def going_on(patience, flow, prospect, breakdown, after):
 class Component:
     """One tactic of a strategy, with its own draws (``own``) and what the others believe (``public``)."""
 
-    def __init__(self, tactic: Tactic, path: str, model: NegotiationModel, actor: int):
+    def __init__(self, tactic: Tactic, path: str, model: Bargaining, actor: int):
         self.tactic, self.actor, self.model = tactic, actor, model
 
     def take(self, rows: np.ndarray) -> None:
@@ -65,7 +88,7 @@ class Component:
 class TimeComponent(Component):
     """Time-dependent concession towards a private deadline (beta and deadline drawn per run)."""
 
-    def __init__(self, tactic: Tactic, path: str, model: NegotiationModel, actor: int):
+    def __init__(self, tactic: Tactic, path: str, model: Bargaining, actor: int):
         super().__init__(tactic, path, model, actor)
         runs, seed = model.run_ids, model.seed
         none = tactic.deadline == "none"
@@ -113,7 +136,7 @@ class ImitativeComponent(Component):
 class Concession:
     """A party playing a tactic or a mixture of tactics (weights summing to 1)."""
 
-    def __init__(self, model: NegotiationModel, actor: int, strategy: Strategy):
+    def __init__(self, model: Bargaining, actor: int, strategy: Strategy):
         self.model, self.actor = model, actor
         path = f"actors.{model.layout.actors[actor]}.strategy"
         parts = [(t.weight, t, f"{path}.tactics[{k}]") for k, t in enumerate(strategy.tactics)] \
@@ -236,7 +259,7 @@ class Equilibrium:
     """A party playing the complete-information equilibrium (every party plays it; ``EquilibriumPlay``
     solves for all of them)."""
 
-    def __init__(self, model: NegotiationModel, actor: int, strategy: Strategy):
+    def __init__(self, model: Bargaining, actor: int, strategy: Strategy):
         self.model, self.actor, self.slot = model, actor, model.slot_of[actor]
 
     def take(self, rows: np.ndarray) -> None:

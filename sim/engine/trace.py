@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sim.engine.model import NegotiationModel
+from sim.engine.batch import Batch
+from sim.engine.events import EventSchedule
+
+
+@runtime_checkable
+class Traced(Batch, Protocol):
+    """What the trace reads besides the round state: the events and this round's scratch arrays (see
+    ``SCRATCH`` in ``sim.engine.model``)."""
+
+    events: EventSchedule
+    proposer: np.ndarray
+    offer: np.ndarray
+    accepts: np.ndarray
+    demand_now: np.ndarray
+    worth: np.ndarray
+    needed: np.ndarray
 
 
 class TraceRecorder:
@@ -16,7 +30,7 @@ class TraceRecorder:
     the table, who proposed it and who accepted it (stakeholders do not vote: ``accepted`` is null),
     the proposer's demand for itself, and the ratification votes."""
 
-    def __init__(self, model: NegotiationModel):
+    def __init__(self, model: Traced):
         self.model = model
         self.chunks: list[dict[str, np.ndarray]] = []
         self.fired: list[tuple[int, int, str]] = []  # (run, round, event) for every event that fired

@@ -30,7 +30,8 @@ from sim.outputs.backtest_page import backtest_page
 from sim.outputs.store import create_results_dir, git_commit, json_writer, sha256, table_bytes, this_version, versions
 from sim.outputs.summary import wilson
 from sim.scenario.distributions import mean_of
-from sim.scenario.load import LoadedScenario, load_scenario
+from sim.scenario.load import load_scenario
+from sim.scenario.loaded import LoadedScenario
 from sim.scenario.outcome import ObservedOutcome, load_outcome, outcome_path
 from sim.scenario.schema import Scenario
 

@@ -17,7 +17,7 @@ from sim.experiments.made_from import canonical, run_manifest, scenario_of, span
 from sim.experiments.pool import Plan, check_plan, execute
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import manifest, require_this_version
-from sim.scenario.load import LoadedScenario
+from sim.scenario.loaded import LoadedScenario
 from sim.scenario.schema import Scenario
 
 

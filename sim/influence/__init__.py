@@ -11,105 +11,23 @@ Models that compute influence jointly (as the published models in a later stage 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 import numpy as np
 
-from sim.arrays import ActorArrays, View
-from sim.influence.pull import pressure, pull_towards
+from sim.influence.protocol import InfluenceStage, StageInputs
+from sim.influence.smp import SmpOptions
+from sim.influence.stages import CompromiseStage, EumStage, NoInfluence, PullInfluence, SmpStage
 
 
-class InfluenceStage(Protocol):
-    """What the engine calls on an influence stage each round (see the module's docstring)."""
-
-    def begin(self, own: View, public: View) -> None: ...
-
-    def lobby(self, actor: int) -> None: ...
-
-    def take(self, rows: np.ndarray) -> None: ...
-
-    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None: ...
-
-
-class NoInfluence:
-    """Positions move only through events."""
-
-    def begin(self, own: View, public: View) -> None:
-        pass
-
-    def lobby(self, actor: int) -> None:
-        pass
-
-    def take(self, rows: np.ndarray) -> None:
-        pass
-
-    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
-        pass
-
-
-class PullInfluence:
-    """Stakeholders pull parties' ideals (own and as believed) towards their weighted position."""
-
-    def __init__(self, rate: np.ndarray, parties: np.ndarray):
-        self.rate, self.parties = rate, parties
-
-    def take(self, rows: np.ndarray) -> None:
-        """Keep only the batch rows ``rows``."""
-        self.rate = self.rate[rows]
-
-    def begin(self, own: View, public: View) -> None:
-        """Start a round with this round's effective values and normalised saliences."""
-        self.views = (own, public)
-        self.lobbies: list[int] = []
-
-    def lobby(self, actor: int) -> None:
-        """``actor`` presses the parties this round (its pressure is summed with the others' in ``apply``)."""
-        self.lobbies.append(actor)
-
-    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
-        """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs towards
-        the pressure of this round's lobbies."""
-        p, lobbies = self.parties, np.array(self.lobbies, dtype=np.int64)
-        if len(lobbies) and np.array_equal(lobbies, np.arange(lobbies[0], lobbies[0] + len(lobbies))):
-            lobbies = slice(lobbies[0], lobbies[0] + len(lobbies))  # a view, no copy
-        for (values, weight), base in zip(self.views, (own, public), strict=True):
-            total, total_at = pressure(values.capability[:, lobbies], weight[:, lobbies], values.ideal[:, lobbies])
-            own_weight = values.capability[:, p, None] * weight[:, p]
-            moved = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
-            base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
-
-
-@dataclass(frozen=True)
-class StageInputs:
-    """What a stage may be built from: ``rate`` (R,) the scenario's drawn rate (pull, compromise,
-    median), ``parties`` the actor indices pull moves, ``low``/``span`` (I,) the issues' scales and
-    ``draws(step)`` (R, A) uniforms for stochastic SMP transitions."""
-
-    spec: Any
-    rate: np.ndarray
-    parties: np.ndarray
-    low: np.ndarray
-    span: np.ndarray
-    draws: Callable[[int], np.ndarray]
-
-
-def _compromise(inputs: StageInputs):
-    from sim.influence.stages import CompromiseStage
-
+def _compromise(inputs: StageInputs) -> CompromiseStage:
     return CompromiseStage(inputs.rate, inputs.spec.model == "median", inputs.low, inputs.low + inputs.span)
 
 
-def _eum(inputs: StageInputs):
-    from sim.influence.stages import EumStage
-
+def _eum(inputs: StageInputs) -> EumStage:
     return EumStage(inputs.low, inputs.low + inputs.span)
 
 
-def _smp(inputs: StageInputs):
-    from sim.influence.smp import SmpOptions
-    from sim.influence.stages import SmpStage
-
+def _smp(inputs: StageInputs) -> SmpStage:
     options = SmpOptions(**inputs.spec.model_dump(exclude={"model"}))
     return SmpStage(options, inputs.low, inputs.span, inputs.draws)
 
@@ -132,3 +50,6 @@ def make_influence(spec, rate: np.ndarray, parties: np.ndarray, low: np.ndarray,
     if build is None:
         raise ValueError(f"no influence stage is registered for model {spec.model!r} (known: {', '.join(STAGES)})")
     return build(StageInputs(spec, rate, parties, low, span, draws))
+
+
+__all__ = ["STAGES", "InfluenceStage", "NoInfluence", "PullInfluence", "StageInputs", "make_influence"]

@@ -1,4 +1,5 @@
-"""Published group-decision models as influence stages: each round every actor's position moves.
+"""The influence stages: none, the stakeholders' pull, and published group-decision models, in which each
+round every actor's position moves.
 
 The models work on the actors' own (drawn) values; everyone sees the moves, so beliefs about an actor's
 ideal shift by the same amount. Positions are in issue units; SMP works on each issue's range scaled to
@@ -14,6 +15,55 @@ import numpy as np
 
 from sim.arrays import ActorArrays, View
 from sim.influence import eum, smp, static
+from sim.influence.pull import pressure, pull_towards
+
+
+class NoInfluence:
+    """Positions move only through events."""
+
+    def begin(self, own: View, public: View) -> None:
+        pass
+
+    def lobby(self, actor: int) -> None:
+        pass
+
+    def take(self, rows: np.ndarray) -> None:
+        pass
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        pass
+
+
+class PullInfluence:
+    """Stakeholders pull parties' ideals (own and as believed) towards their weighted position."""
+
+    def __init__(self, rate: np.ndarray, parties: np.ndarray):
+        self.rate, self.parties = rate, parties
+
+    def take(self, rows: np.ndarray) -> None:
+        """Keep only the batch rows ``rows``."""
+        self.rate = self.rate[rows]
+
+    def begin(self, own: View, public: View) -> None:
+        """Start a round with this round's effective values and normalised saliences."""
+        self.views = (own, public)
+        self.lobbies: list[int] = []
+
+    def lobby(self, actor: int) -> None:
+        """``actor`` presses the parties this round (its pressure is summed with the others' in ``apply``)."""
+        self.lobbies.append(actor)
+
+    def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
+        """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs towards
+        the pressure of this round's lobbies."""
+        p, lobbies = self.parties, np.array(self.lobbies, dtype=np.int64)
+        if len(lobbies) and np.array_equal(lobbies, np.arange(lobbies[0], lobbies[0] + len(lobbies))):
+            lobbies = slice(lobbies[0], lobbies[0] + len(lobbies))  # a view, no copy
+        for (values, weight), base in zip(self.views, (own, public), strict=True):
+            total, total_at = pressure(values.capability[:, lobbies], weight[:, lobbies], values.ideal[:, lobbies])
+            own_weight = values.capability[:, p, None] * weight[:, p]
+            moved = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
+            base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
 
 
 def _move(own: ActorArrays, public: ActorArrays, shift: np.ndarray, active: np.ndarray, low, high) -> None:

@@ -13,7 +13,7 @@ from sim.scenario.paths import Index
 
 if TYPE_CHECKING:
     from sim.scenario.errors import Problem
-    from sim.scenario.load import LoadedScenario
+    from sim.scenario.loaded import LoadedScenario
 
 
 def _support(value: object) -> tuple[float, float]:

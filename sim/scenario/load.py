@@ -8,16 +8,18 @@ bad cross-reference, a missing quote) is reported as ``file:line: dotted.path: m
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from sim.files import file_kind
+from sim.scenario.checks import check_references
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_EXTENDS, MAX_MAGNITUDE
+from sim.scenario.loaded import LoadedScenario, locate
 from sim.scenario.paths import Index, dotted
+from sim.scenario.provenance import check_provenance
 from sim.scenario.reader import Key, Origins, parse, read_yaml, reads_as_number, shown
 from sim.scenario.schema import Scenario
 
@@ -32,36 +34,6 @@ __all__ = [
     "shown",
     "validate_resolved",
 ]
-
-
-@dataclass
-class LoadedScenario:
-    """A validated scenario together with where each of its values came from."""
-
-    spec: Scenario
-    path: Path
-    resolved: dict[str, Any]
-    origins: Origins = field(repr=False)
-    files: list[Path] = field(default_factory=list)
-    overrides: list[str] = field(default_factory=list)  # the --set assignments applied, in order
-
-    def locate(self, path: Key, message: str) -> Problem:
-        """A problem at a dotted path, with the file and line of the nearest value written there."""
-        return locate(self.origins, path, message, shown(self.path))
-
-    def resolve_relative(self, key: str, value: str) -> Path:
-        """A path written in the file that set top-level ``key``, resolved against that file's folder."""
-        origin = self.origins.get((key,), (str(self.path), 0))[0]
-        base = Path(origin).resolve().parent if origin != "--set" else Path.cwd()
-        return (base / value).resolve()
-
-
-def locate(origins: Origins, path: Key, message: str, default_file: str) -> Problem:
-    for cut in range(len(path), -1, -1):
-        if path[:cut] in origins:
-            file, line = origins[path[:cut]]
-            return Problem(file, line or None, dotted(path), message)
-    return Problem(default_file, None, dotted(path), message)
 
 
 def merge(base: dict, override: dict) -> dict:
@@ -251,9 +223,6 @@ def problems_from(exc: ValidationError, data: dict, origins: Origins, file: str)
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None) -> LoadedScenario:
     """Read, merge, override and validate a scenario; raise ScenarioError with located problems."""
-    from sim.scenario.checks import check_references
-    from sim.scenario.provenance import check_provenance
-
     path = Path(path)
     data, origins, files = _read_chain(path)
     for assignment in overrides or []:
@@ -277,8 +246,6 @@ def validate_resolved(data: Any, where: str) -> Scenario:
     """A scenario as a manifest holds it (resolved: extends and overrides applied), through the schema
     and the cross checks again (not provenance: its seed text lies elsewhere). Problems name ``where``
     and the dotted path under ``scenario``."""
-    from sim.scenario.checks import check_references
-
     if not isinstance(data, dict):
         raise ScenarioError([Problem(where, None, "scenario", "not a mapping")])
     try:

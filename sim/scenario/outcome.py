@@ -17,7 +17,8 @@ from pydantic import Field, ValidationError
 from sim.scenario.base import Real, Strict
 from sim.scenario.distributions import is_random
 from sim.scenario.errors import Problem, ScenarioError
-from sim.scenario.load import LoadedScenario, locate, problems_from, read_yaml, shown
+from sim.scenario.load import problems_from, read_yaml, shown
+from sim.scenario.loaded import LoadedScenario, locate
 from sim.scenario.paths import Index
 from sim.scenario.schema import Name, Status
 

@@ -17,7 +17,7 @@ from sim.scenario.paths import Index
 
 if TYPE_CHECKING:
     from sim.scenario.errors import Problem
-    from sim.scenario.load import LoadedScenario
+    from sim.scenario.loaded import LoadedScenario
 
 
 def normalise(text: str) -> str:
