@@ -1,4 +1,5 @@
-"""The Python API: what the command line does, for notebooks and scripts.
+"""The Python API: everything the command line does, for notebooks and scripts. The CLI is a client of
+this module: it parses options, calls one function here, renders what comes back and sets the exit code.
 
     import sim
     base = sim.load("scenarios/russia_syria_baseline.yaml")
@@ -10,18 +11,27 @@
 A model is, to the experiment layer, a function from a scenario and a seed to outcomes: ``run`` returns
 the runs table (one row per run, the columns of ``runs.parquet``) and its summary. With ``out=None``
 nothing is written; with a folder, the folder is the one ``basing run`` writes, byte for byte.
+Bad input of any kind raises ``sim.errors.InputError`` (a ``ScenarioError`` or an ``OutputError``) with
+one message naming the file, line and path.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
+import plotly.graph_objects as go
 import yaml
 
-from sim.experiments import runner
+from sim.errors import OutputError
+from sim.experiments import runner, sweep_runner
+from sim.experiments.backtest import SCORES as BACKTEST_SCORES
+from sim.experiments.made_from import run_manifest
 from sim.experiments.pool import (
     Plan,
     check_plan,
@@ -29,16 +39,39 @@ from sim.experiments.pool import (
     chunk_limit,
     default_chunk,
     map_in_order,
+    parse_trace_runs,
     simulate_chunk,
 )
-from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import this_version
+from sim.experiments.sources import FAN_RUNS, from_scenario, open_folder, results_of, with_fans
+from sim.files import file_kind
+from sim.outputs.comparison import compare_page, figures, label_and_check
+from sim.outputs.results import Results
+from sim.outputs.store import check_new_folder
 from sim.outputs.summary import summarise
+from sim.scenario.limits import MAX_COMPARE_RUNS
 from sim.scenario.load import load_scenario
 from sim.scenario.loaded import LoadedScenario
-from sim.scenario.schema import Scenario
 
 DEFAULT_RUNS = 10_000
+DEFAULT_SWEEP_RUNS = 1_000
+
+
+class Progress(Protocol):
+    """What a long call reports to: ``start`` once (what runs, how many runs in all, how many are done
+    already, as when resuming), then ``advance`` with the runs finished since."""
+
+    def start(self, label: str, total: int, done: int) -> None: ...
+
+    def advance(self, runs: int) -> None: ...
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C while a results folder was being written: its finished chunks are kept in ``path``, and
+    ``resume`` is the command that finishes it."""
+
+    def __init__(self, path: Path, resume: str, parts: str = "chunks") -> None:
+        super().__init__(f"interrupted: finished {parts} are kept; resume with {resume}")
+        self.path, self.resume = path, resume
 
 
 def load(path: str | Path, set: dict[str, Any] | list[str] | None = None) -> LoadedScenario:
@@ -52,31 +85,15 @@ def load(path: str | Path, set: dict[str, Any] | list[str] | None = None) -> Loa
     return load_scenario(path, overrides)
 
 
-@dataclass
-class Results:
-    """An ensemble's outcomes: ``runs`` (a row per run, the columns of ``runs.parquet``), ``summary`` (as
-    ``summary.json`` holds it), ``trace`` (traced runs, or None) and, if written, the folder ``path``."""
-
-    spec: Scenario
-    runs: pd.DataFrame
-    summary: dict[str, Any]
-    trace: pd.DataFrame | None = None
-    path: Path | None = None
-    seed: int | None = None
-    made_with: str | None = None  # the basing version of a folder read back (None: made by this one)
-
-    def share(self, status: str) -> tuple[float, float, float]:
-        """The share of runs that ended in ``status`` and its 95% Wilson interval: (share, low, high)."""
-        entry = self.summary["status"].get(status)
-        if entry is None:
-            raise KeyError(f"{status!r}: not a status of this scenario ({', '.join(self.summary['status'])})")
-        return entry["share"], entry["low"], entry["high"]
-
-
-def _simulate(spec: Scenario, plan: Plan, workers: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _simulate(spec, plan: Plan, workers: int, progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Every chunk of the plan in memory, in run order: the same rows as the chunk files of a folder."""
-    jobs = [(spec, start, stop, plan.seed, plan.traced(start, stop)) for start, stop in plan.chunks()]
-    done = map_in_order(simulate_chunk, jobs, workers)
+    chunks = list(plan.chunks())
+    jobs = [(spec, start, stop, plan.seed, plan.traced(start, stop)) for start, stop in chunks]
+    on_each = None
+    if progress is not None:
+        progress.start(spec.name, plan.runs, 0)
+        on_each = lambda k: progress.advance(chunks[k][1] - chunks[k][0])  # noqa: E731
+    done = map_in_order(simulate_chunk, jobs, workers, on_each)
     runs = pd.concat([rows for _, rows, _ in done], ignore_index=True)
     traces = [trace for _, _, trace in done if trace is not None]
     return runs, (pd.concat(traces, ignore_index=True) if traces else None)
@@ -87,109 +104,311 @@ def run(
     runs: int = DEFAULT_RUNS,
     seed: int = 1,
     workers: int | None = None,
-    out: str | Path | None = None,
-    trace_runs: tuple[tuple[int, int], ...] = (),
+    out: str | Path | bool | None = None,
+    trace_runs: Sequence[tuple[int, int]] = (),
     chunk_size: int | None = None,
+    progress: Progress | None = None,
+    command: list[str] | None = None,
 ) -> Results:
-    """Run a scenario ``runs`` times (run k depends only on the seed and k, whatever the workers or
-    chunks). With ``out`` a new folder, write it as ``basing run --out`` does; else write nothing.
-    ``trace_runs`` are ranges ``(first, stop)`` of runs to trace."""
+    """Run a scenario ``runs`` times; run k depends only on the seed and k, whatever the workers or chunks.
+
+    ``out``: None (or False) keeps everything in memory and writes nothing; a path is a new results
+    folder, as ``basing run --out`` writes it; True is a new folder named from the scenario and the time
+    under ``results/``. ``trace_runs`` are ranges ``(first, stop)`` of runs to trace (see
+    ``parse_trace_runs``). ``command`` is what the folder's manifest records as the call that made it."""
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario)
     workers = check_workers(workers)
     plan = Plan(runs, seed, chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec)), tuple(trace_runs))
     check_plan(loaded.spec, plan)
-    if out is None:
-        table, trace = _simulate(loaded.spec, plan, workers)
-        return Results(loaded.spec, table, summarise(loaded.spec, table), trace, None, seed)
-    command = ["python", "-c", "sim.run(...)"]
-    folder, plan, spec = runner.start(loaded, plan, Path(out), loaded.overrides, command)
-    runner.complete(folder, plan, spec, workers, None)
-    return open_results(folder.path)
+    if out is None or out is False:
+        table, trace = _simulate(loaded.spec, plan, workers, progress)
+        return Results(loaded.spec, summarise(loaded.spec, table), table, trace=trace, seed=seed,
+                       resolved=loaded.resolved, overrides=loaded.overrides)  # fmt: skip
+    target = check_new_folder(None if out is True else Path(out))
+    command = command or ["python", "-c", "sim.run(...)"]
+    folder, plan, spec = runner.start(loaded, plan, target, loaded.overrides, command)
+    return _finish_run(folder, plan, spec, workers, progress)
+
+
+def resume(
+    path: str | Path, scenario: str | Path | None = None, workers: int | None = None, progress: Progress | None = None
+) -> Results:
+    """Finish an interrupted ``run`` in its folder (only the missing chunks run; the finished folder is
+    the same as an uninterrupted run's). With ``scenario``, refuse a folder made from another one."""
+    workers = check_workers(workers)
+    loaded = load_scenario(scenario) if scenario is not None else None
+    folder, plan, spec = runner.reopen(Path(path), loaded)
+    return _finish_run(folder, plan, spec, workers, progress)
+
+
+def _finish_run(folder, plan: Plan, spec, workers: int, progress: Progress | None) -> Results:
+    on_progress = None
+    if progress is not None:
+        progress.start(spec.name, plan.runs, folder.done_runs())
+        on_progress = progress.advance
+    try:
+        runner.complete(folder, plan, spec, workers, on_progress)
+    except KeyboardInterrupt:
+        raise RunInterrupted(folder.path, f"basing run --resume {folder.path}") from None
+    return results_of(folder, run_manifest(folder))
 
 
 def open_results(path: str | Path) -> Results:
-    """A complete results folder of ``basing run`` (its manifest and checksums checked)."""
-    from sim.experiments.compare import from_folder
-
-    outcomes = from_folder(Path(path))
-    folder = ResultsFolder.open(Path(path))
-    trace = folder.read_table("trace.parquet") if folder.has("trace.parquet") else None
-    return Results(outcomes.spec, outcomes.runs, outcomes.summary, trace, Path(path), outcomes.seed,
-                   outcomes.made_with)  # fmt: skip
+    """A complete results folder of ``basing run``, its manifest and checksums checked; its tables are
+    read when first used."""
+    return open_folder(Path(path))
 
 
-def compare(*items: Results) -> list:
-    """The comparison figures (plotly) of ``basing compare``, the first item as the reference."""
-    from sim.experiments import compare as comparing
+@dataclass
+class Comparison:
+    """Results side by side: ``items`` (labelled for legends), ``notes`` for the page, the ``figures``."""
 
-    outcomes = []
-    for k, item in enumerate(items):
-        origin = str(item.path) if item.path is not None else f"in memory #{k + 1}"
-        made_with = item.made_with or this_version()
-        outcomes.append(comparing.Outcomes(item.spec.name, item.spec, item.spec.model_dump(mode="json"), item.runs,
-                                           item.summary, None, origin, item.seed, made_with))  # fmt: skip
-    comparing.label_and_check(outcomes)
-    return comparing.figures(outcomes)
+    items: list[Results]
+    notes: list[str]
+    figures: list[go.Figure]
+
+    def page(self) -> str:
+        """The comparison as one self-contained HTML page (``basing compare``'s)."""
+        return compare_page(self.items, self.notes, self.figures)
 
 
-def replay(path: str | Path, run_index: int):
+def comparison(
+    *items: Results | str | Path,
+    runs: int = DEFAULT_RUNS,
+    seed: int = 1,
+    workers: int | None = None,
+    fan_runs: int = FAN_RUNS,
+    on_item: Callable[[str, str], None] | None = None,
+) -> Comparison:
+    """Compare results, results folders and scenario files (run now, ``runs`` each with ``seed``); the
+    first is the reference for differences. ``on_item(verb, name)`` is told of each before its turn."""
+    workers = check_workers(workers)
+    if runs > MAX_COMPARE_RUNS:
+        raise OutputError(f"--runs {runs:,}: compare runs at most {MAX_COMPARE_RUNS:,} runs of each "
+                          "scenario (run a larger one with basing run, then compare its folder)")  # fmt: skip
+    kinds = [None if isinstance(item, Results) else file_kind(Path(item), follow=True) for item in items]
+    for item, kind in zip(items, kinds, strict=True):
+        if isinstance(item, Results):
+            continue
+        if kind is None:
+            raise OutputError(f"{item}: no such scenario file or results folder")
+        if kind != "folder" and Path(item).suffix.lower() not in (".yaml", ".yml"):
+            raise OutputError(f"{item}: neither a scenario file (.yaml) nor a results folder")
+    gathered = []
+    for k, (item, kind) in enumerate(zip(items, kinds, strict=True)):
+        if isinstance(item, Results):
+            if item.path is None and item.origin == "in memory":
+                item = copy.copy(item)
+                item.origin = f"in memory #{k + 1}"
+        elif kind == "folder":
+            on_item and on_item("reading", str(item))
+            item = open_folder(Path(item))
+        else:
+            on_item and on_item("running", str(item))
+            item = from_scenario(Path(item), runs, seed, workers, fan_runs)
+        gathered.append(with_fans(item, fan_runs))
+    notes = label_and_check(gathered)
+    return Comparison(gathered, notes, figures(gathered, notes))
+
+
+def compare(*items: Results | str | Path, **options: Any) -> list[go.Figure]:
+    """The comparison figures (plotly) of ``basing compare``, the first item as the reference (see
+    ``comparison`` for the options)."""
+    return comparison(*items, **options).figures
+
+
+def replay(path: str | Path, run_index: int, keep: bool = False):
     """Run ``run_index`` of a results folder again, checked against its stored row; ``.trace`` holds its
-    rounds and ``narrative(result)`` tells what happened."""
+    rounds and ``.narrative()`` tells what happened. With ``keep``, its trace is also written into the
+    folder as ``replay-run-K.parquet`` (``.kept`` says its name and whether an earlier replay had)."""
+    from sim.experiments.replay import keep_trace
     from sim.experiments.replay import replay as replay_run
 
-    return replay_run(Path(path), run_index)
+    result = replay_run(Path(path), run_index)
+    if keep:
+        keep_trace(result)
+    return result
 
 
 @dataclass
 class SweepResults:
     """A sweep's tables: ``points`` (the design, a row per point), ``summary`` (each point's summary
-    columns), ``sensitivity`` (indices, or None for a grid) and, if kept, the folder ``path``."""
+    columns), ``sensitivity`` (indices, or None for a grid), the ``outcomes`` ranked and, if kept, the
+    folder ``path``."""
 
+    name: str
     points: pd.DataFrame
     summary: pd.DataFrame
     sensitivity: pd.DataFrame | None
+    outcomes: list[str]
     path: Path | None
+
+
+def is_sweep_file(path: str | Path) -> bool:
+    """True if ``path`` reads as a sweep file (``scenario:``, ``vary:``, ...) rather than a scenario."""
+    return sweep_runner.is_sweep_file(Path(path))
 
 
 def sweep(
     scenario: str | Path,
-    vary: dict[str, str] | list[str],
+    vary: dict[str, str] | list[str] | None = None,
     design: str = "grid",
     samples: int | None = None,
-    runs: int = 1_000,
+    runs: int = DEFAULT_SWEEP_RUNS,
     seed: int = 1,
     outcomes: list[str] | None = None,
     set: list[str] | None = None,
     workers: int | None = None,
-    out: str | Path | None = None,
+    out: str | Path | bool | None = None,
+    block: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    progress: Progress | None = None,
+    command: list[str] | None = None,
 ) -> SweepResults:
-    """``basing sweep``: ``vary`` maps dotted paths to ``lo:hi:n``, ``lo:hi`` (sampled) or ``v1,v2,...``
-    (or is the command line's ``["path=lo:hi:n", ...]``). With ``out`` a new folder, it is the folder the
-    command line writes; without, the sweep runs in a temporary folder that is removed afterwards."""
-    import tempfile
+    """``basing sweep``: run a scenario over a design of parameter values.
 
-    from sim.experiments import sweep_runner
-
-    vary = [f"{path}={values}" for path, values in vary.items()] if isinstance(vary, dict) else list(vary)
+    ``scenario`` is a scenario file, with ``vary`` mapping dotted paths to ``lo:hi:n``, ``lo:hi``
+    (sampled) or ``v1,v2,...`` (or the command line's ``["path=lo:hi:n", ...]``), or a sweep file, which
+    holds all of that itself. ``out`` as for ``run`` (without one, the sweep runs in a temporary folder
+    that is removed afterwards). ``scheduler`` (a Dask address) or ``dask_local`` (workers of a new
+    local cluster) run it on Dask; ``block`` is the runs per task."""
     workers = check_workers(workers)
-    plan = sweep_runner.make_plan(Path(scenario), list(set or []), vary, design, samples, runs, seed, None)
+    if dask_local is not None:
+        check_workers(dask_local, "--dask-local")
+    path = Path(scenario)
+    if sweep_runner.is_sweep_file(path):
+        plan, wanted = sweep_runner.read_sweep_file(path)
+        plan = plan if block is None else replace(plan, block=block)
+    else:
+        if not vary:
+            raise OutputError(f"{scenario}: a scenario file; to sweep it give --vary PATH=lo:hi:n (repeatable), "
+                              "or write a sweep file (see sweeps/)")  # fmt: skip
+        vary = [f"{p}={values}" for p, values in vary.items()] if isinstance(vary, dict) else list(vary)
+        plan = sweep_runner.make_plan(path, list(set or []), vary, design, samples, runs, seed, block)
+        wanted = outcomes or ["status_agreement"]
     points, specs = sweep_runner.prepare(plan)
-    plan = sweep_runner.check_size(plan, specs, False)
-    wanted = sweep_runner.check_outcomes(specs[0], outcomes or ["status_agreement"])
+    plan = sweep_runner.check_size(plan, specs, block is not None)
+    wanted = sweep_runner.check_outcomes(specs[0], wanted)
+    command = command or ["python", "-c", "sim.sweep(...)"]
+    if out is None or out is False:
+        with tempfile.TemporaryDirectory(prefix="basing-sweep-") as temporary:
+            done = _sweep_in(plan, points, specs, wanted, Path(temporary) / "sweep", workers, scheduler, dask_local,
+                             progress, command)  # fmt: skip
+        done.path = None
+        return done
+    target = check_new_folder(None if out is True else Path(out))
+    return _sweep_in(plan, points, specs, wanted, target, workers, scheduler, dask_local, progress, command)
 
-    def execute(target: Path) -> SweepResults:
-        folder = sweep_runner.start(plan, points, wanted, target, specs[0].name, ["python", "-c", "sim.sweep(...)"])
-        sweep_runner.complete(plan, specs, points, folder, wanted, workers, None)
-        sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
-        return SweepResults(folder.read_table("points.parquet"), folder.read_table("summary.parquet"), sensitivity,
-                            target)  # fmt: skip
 
-    if out is not None:
-        return execute(Path(out))
-    with tempfile.TemporaryDirectory(prefix="basing-sweep-") as temporary:
-        result = execute(Path(temporary) / "sweep")
-    result.path = None
-    return result
+def _sweep_in(plan, points, specs, outcomes, target, workers, scheduler, dask_local, progress, command):
+    tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
+    client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
+    try:
+        folder = sweep_runner.start(plan, points, outcomes, target, specs[0].name, command)
+        return _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress)
+    finally:
+        sweep_runner.close_dask(client)
+
+
+def resume_sweep(
+    path: str | Path,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    dask_local: int | None = None,
+    progress: Progress | None = None,
+) -> SweepResults:
+    """Finish an interrupted sweep in its folder."""
+    workers = check_workers(workers)
+    if dask_local is not None:
+        check_workers(dask_local, "--dask-local")
+    folder, plan, points, specs, outcomes = sweep_runner.reopen(Path(path))
+    tasks = len(plan.tasks(len(points)))
+    client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))
+    try:
+        return _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress)
+    finally:
+        sweep_runner.close_dask(client)
+
+
+def _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress) -> SweepResults:
+    on_progress = None
+    if progress is not None:
+        progress.start(f"{specs[0].name}: {len(points)} points", plan.runs * len(points), folder.done_runs())
+        on_progress = progress.advance
+    try:
+        sweep_runner.complete(plan, specs, points, folder, outcomes, workers, on_progress, client)
+    except KeyboardInterrupt:
+        raise RunInterrupted(folder.path, f"basing sweep --resume {folder.path}", "tasks") from None
+    sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
+    return SweepResults(specs[0].name, folder.read_table("points.parquet"), folder.read_table("summary.parquet"),
+                        sensitivity, outcomes, folder.path)  # fmt: skip
+
+
+def verify(path: str | Path):
+    """Audit a results folder (of ``run`` or ``sweep``): its manifest, every file's checksum, size and
+    row count, every run id, that it holds no link, and that its tables are what its scenario makes.
+    ``.problems`` lists what fails (none: verified); ``.manifest`` is the folder's record."""
+    from sim.experiments.audit import audit
+
+    return audit(Path(path))
+
+
+def backtest(
+    cases: Sequence[str | Path] = (),
+    runs: int = DEFAULT_RUNS,
+    seed: int = 1,
+    workers: int | None = None,
+    out: str | Path | bool = True,
+    on_case: Callable[[str], None] | None = None,
+    command: list[str] | None = None,
+):
+    """Score the forecasts of historical cases (default: every ``scenarios/cases/*.yaml``) against their
+    observed outcomes, beside three baselines; write the backtest folder (``out`` as for ``run``: True
+    names it from the time, None writes nothing). Returns ``(folder path or None, Backtest)``; the
+    Backtest holds the ``cases``, ``terms`` and ``aggregate`` tables."""
+    from sim.experiments import backtest as backtesting
+
+    workers = check_workers(workers)
+    keep = out is not None and out is not False
+    target = check_new_folder(None if out is True else Path(out)) if keep else None
+    loaded, result = backtesting.run_backtest([Path(c) for c in cases], runs, seed, workers, on_case)
+    if not keep:
+        return None, result
+    folder = backtesting.write_backtest(target, loaded, result, runs, seed,
+                                        command or ["python", "-c", "sim.backtest(...)"])  # fmt: skip
+    return folder, result
+
+
+def reference(cases: list[str] | None = None):
+    """Reproduce the published numbers of the reference models (all, or the named ``cases``): a list of
+    checks, each with ``case``, ``quantity``, ``expected``, ``got`` and ``passed``."""
+    from sim.reference.cases import CASES, run_all
+
+    unknown = sorted(set(cases or []) - set(CASES))
+    if unknown:
+        raise OutputError(f"--case: unknown case {', '.join(unknown)} (cases: {', '.join(CASES)})")
+    return run_all(cases)
+
+
+def import_table(kind: str, source: str | Path, output: str | Path) -> Path:
+    """Turn a KTAB (``ktab``: SMP CSV) or BDM (``bdm``) input table into an influence-only scenario file
+    ``output`` (a new file; an existing one is refused)."""
+    from sim.outputs.store import check_new_file
+    from sim.scenario.imports import write_imported
+
+    if kind not in ("ktab", "bdm"):
+        raise OutputError(f"unknown format '{kind}' (ktab or bdm)")
+    target = check_new_file(Path(output), "--output")
+    write_imported(kind, Path(source), target)
+    return target
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The scenario JSON Schema (for editor completion and checks)."""
+    from sim.scenario.schema import Scenario
+
+    return Scenario.model_json_schema(by_alias=True)
 
 
 def shares(results: Results) -> pd.DataFrame:
@@ -199,14 +418,30 @@ def shares(results: Results) -> pd.DataFrame:
 
 
 __all__ = [
+    "BACKTEST_SCORES",
     "DEFAULT_RUNS",
+    "DEFAULT_SWEEP_RUNS",
+    "Comparison",
+    "Progress",
     "Results",
+    "RunInterrupted",
     "SweepResults",
+    "backtest",
+    "check_workers",
     "compare",
+    "comparison",
+    "import_table",
+    "is_sweep_file",
     "load",
     "open_results",
+    "parse_trace_runs",
+    "reference",
     "replay",
+    "resume",
+    "resume_sweep",
     "run",
+    "scenario_schema",
     "shares",
     "sweep",
+    "verify",
 ]

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -19,23 +19,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from sim.errors import InputError, OutputError
-from sim.experiments import runner
-from sim.experiments.pool import (
-    Plan,
-    WorkerError,
-    check_plan,
-    check_workers,
-    chunk_limit,
-    default_chunk,
-    parse_trace_runs,
-)
-from sim.files import file_kind
-from sim.outputs.console import Terminal, install_warning_lines, render, too_narrow, visible
-from sim.outputs.store import check_image_folder, check_new_file, check_new_folder, make_folders, write_new_text
+from sim import api
+from sim.errors import InputError, OutputError, WorkerError
+from sim.outputs.console import Terminal, install_warning_lines, render, render_sweep, too_narrow, visible
+from sim.outputs.store import check_image_folder, check_new_file, make_folders, write_new_text
 from sim.scenario.limits import MAX_COMPARE_RUNS, MAX_SEED
-from sim.scenario.load import load_scenario
-from sim.scenario.schema import Scenario
 
 app = typer.Typer(
     name="basing",
@@ -85,52 +73,72 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario many times and report outcome distributions."""
-    workers = check_workers(workers)
+    api.check_workers(workers)
+    bar = ProgressBar(quiet)
     if resume is not None:
         options = {"--runs": runs, "--seed": seed, "--out": out, "--set": overrides, "--trace": trace or None,
                    "--trace-runs": trace_runs, "--chunk-size": chunk_size}  # fmt: skip
         given = [name for name, value in options.items() if value is not None and value != []]
         if given:
             raise OutputError(f"--resume takes its plan from the manifest; drop {', '.join(given)}")
-        loaded = load_scenario(scenario) if scenario is not None else None
-        folder, plan, spec = runner.reopen(resume, loaded)
+        with resumable(), bar:
+            results = api.resume(resume, scenario, workers, bar)
     else:
         if scenario is None:
             raise OutputError("give a scenario file (or --resume FOLDER)")
-        loaded = load_scenario(scenario, overrides or [])
-        runs = runs or 10_000
+        loaded = api.load(scenario, overrides or [])
+        runs = runs or api.DEFAULT_RUNS
         if trace and trace_runs is not None:
             raise OutputError("give --trace (every run) or --trace-runs (some), not both")
         ranges = ((0, runs),) if trace else parse_runs(trace_runs, runs) if trace_runs is not None else ()
-        chunk = chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec))
-        plan = Plan(runs, 1 if seed is None else seed, chunk, ranges)
-        check_plan(loaded.spec, plan)
-        out = check_new_folder(out)
-        folder, plan, spec = runner.start(loaded, plan, out, overrides or [], ["basing", *sys.argv[1:]])
-    with progress_bar(quiet) as progress:
-        task = progress.add_task(spec.name, total=plan.runs, completed=folder.done_runs())
-        try:
-            summary = runner.complete(folder, plan, spec, workers, lambda k: progress.advance(task, k))
-        except KeyboardInterrupt:
-            progress.stop()
-            err_console.print(f"interrupted: finished chunks are kept; resume with basing run --resume {folder.path}")
-            raise typer.Exit(130) from None
+        with resumable(), bar:
+            results = api.run(loaded, runs, 1 if seed is None else seed, workers, out or True, ranges, chunk_size,
+                              bar, ["basing", *sys.argv[1:]])  # fmt: skip
     if not quiet:
-        render(summary, spec.name, spec.question, out_console)
-    out_console.print(f"results: {folder.path} (report: {folder.path / 'report.html'})")
+        render(results.summary, results.spec.name, results.spec.question, out_console)
+    out_console.print(f"results: {results.path} (report: {results.path / 'report.html'})")
 
 
-def progress_bar(quiet: bool) -> Progress:
-    """A bar of runs done, runs per second and the time left, on standard error (none with --quiet)."""
-    return Progress(
-        TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(), RateColumn(),
-        TimeRemainingColumn(), console=err_console, disable=quiet, transient=True,
-    )  # fmt: skip
+@contextlib.contextmanager
+def resumable() -> Iterator[None]:
+    """Ctrl-C while a folder is written: say how to resume it, exit code 130."""
+    try:
+        yield
+    except api.RunInterrupted as exc:
+        err_console.print(str(exc))
+        raise typer.Exit(130) from None
+
+
+class ProgressBar:
+    """The API's progress report as a bar of runs done, runs per second and the time left, on standard
+    error (nothing with --quiet); used as ``with bar:``, which takes it down however the call ends."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+            RateColumn(), TimeRemainingColumn(), console=err_console, disable=quiet, transient=True,
+        )  # fmt: skip
+        self.task = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.task is not None:
+            self.bar.stop()
+
+    def start(self, label: str, total: int, done: int) -> None:
+        """Show the bar: only now, once every input has been checked (an error shows alone)."""
+        self.bar.start()
+        self.task = self.bar.add_task(label, total=total, completed=done)
+
+    def advance(self, runs: int) -> None:
+        self.bar.advance(self.task, runs)
 
 
 def parse_runs(text: str, runs: int) -> tuple[tuple[int, int], ...]:
     try:
-        return parse_trace_runs(text, runs)
+        return api.parse_trace_runs(text, runs)
     except ValueError as exc:
         raise OutputError(f"--trace-runs: {exc}") from None
 
@@ -160,70 +168,30 @@ def sweep(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or tables.")] = False,
 ) -> None:
     """Run a scenario over a design of parameter values; summaries per point and sensitivity indices."""
-    from sim.experiments import sweep_runner
-
-    workers = check_workers(workers)
-    if dask_local is not None:
-        check_workers(dask_local, "--dask-local")
+    api.check_workers(workers)
+    bar = ProgressBar(quiet)
     if resume is not None:
-        folder, plan, points, specs, outcomes = sweep_runner.reopen(resume)
+        with resumable(), bar:
+            done = api.resume_sweep(resume, workers, scheduler, dask_local, bar)
+    elif scenario is not None and api.is_sweep_file(scenario):
+        given = {"--vary": vary, "--set": overrides, "--outcome": outcome, "--design": design, "--samples": samples,
+                 "--runs": runs, "--seed": seed}  # fmt: skip
+        named = [name for name, value in given.items() if value is not None and value != []]
+        if named:
+            raise OutputError(f"{scenario} is a sweep file: set {', '.join(named)} in it, not here")
+        with resumable(), bar:
+            done = api.sweep(scenario, workers=workers, out=out or True, block=block, scheduler=scheduler,
+                             dask_local=dask_local, progress=bar, command=["basing", *sys.argv[1:]])  # fmt: skip
     else:
-        if scenario is not None and sweep_runner.is_sweep_file(scenario):
-            given = {"--vary": vary, "--set": overrides, "--outcome": outcome, "--design": design, "--samples": samples,
-                     "--runs": runs, "--seed": seed}  # fmt: skip
-            named = [name for name, value in given.items() if value is not None and value != []]
-            if named:
-                raise OutputError(f"{scenario} is a sweep file: set {', '.join(named)} in it, not here")
-            plan, wanted = sweep_runner.read_sweep_file(scenario)
-            plan = plan if block is None else replace(plan, block=block)
-        else:
-            if scenario is None:
-                raise OutputError("give a sweep file, or a scenario file with --vary PATH=lo:hi:n (or --resume FOLDER)")
-            if not vary:
-                raise OutputError(f"{scenario}: a scenario file; to sweep it give --vary PATH=lo:hi:n (repeatable), "
-                                  "or write a sweep file (see sweeps/)")  # fmt: skip
-            plan = sweep_runner.make_plan(
-                scenario,
-                overrides or [],
-                vary,
-                design or "grid",
-                samples,
-                runs or 1000,
-                1 if seed is None else seed,
-                block,
-            )
-            wanted = outcome or ["status_agreement"]
-        points, specs = sweep_runner.prepare(plan)
-        plan = sweep_runner.check_size(plan, specs, block is not None)
-        outcomes = sweep_runner.check_outcomes(specs[0], wanted)
-        out = check_new_folder(out)
-    tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
-    client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
-    try:
-        if resume is None:
-            folder = sweep_runner.start(plan, points, outcomes, out, specs[0].name, ["basing", *sys.argv[1:]])
-        summary = _run_sweep(sweep_runner, plan, specs, points, folder, outcomes, workers, client, quiet)
-    finally:
-        sweep_runner.close_dask(client)
+        if scenario is None:
+            raise OutputError("give a sweep file, or a scenario file with --vary PATH=lo:hi:n (or --resume FOLDER)")
+        with resumable(), bar:
+            done = api.sweep(scenario, vary, design or "grid", samples, runs or api.DEFAULT_SWEEP_RUNS,
+                             1 if seed is None else seed, outcome, overrides, workers, out or True, block, scheduler,
+                             dask_local, bar, ["basing", *sys.argv[1:]])  # fmt: skip
     if not quiet:
-        sweep_runner.render(summary, points, outcomes, folder, out_console)
-    out_console.print(f"results: {folder.path}")
-
-
-def _run_sweep(sweep_runner, plan, specs, points, folder, outcomes, workers, client, quiet):
-    """Run a sweep's tasks with a progress bar; Ctrl-C keeps the finished ones (exit code 130)."""
-    with progress_bar(quiet) as progress:
-        task = progress.add_task(
-            f"{specs[0].name}: {len(points)} points", total=plan.runs * len(points),
-            completed=folder.done_runs(),
-        )  # fmt: skip
-        try:
-            return sweep_runner.complete(plan, specs, points, folder, outcomes, workers,
-                                   lambda k: progress.advance(task, k), client)  # fmt: skip
-        except KeyboardInterrupt:
-            progress.stop()
-            err_console.print(f"interrupted: finished tasks are kept; resume with basing sweep --resume {folder.path}")
-            raise typer.Exit(130) from None
+        render_sweep(done.points, done.summary, done.outcomes, done.sensitivity, out_console)
+    out_console.print(f"results: {done.path}")
 
 
 @app.command()
@@ -235,14 +203,11 @@ def replay(
     ] = None,
 ) -> None:
     """Re-run one run exactly, check it against the stored row and tell what happened in it."""
-    from sim.experiments.replay import keep_trace, narrative
-    from sim.experiments.replay import replay as replay_run
-
     if html is not None:
         html = check_new_file(html, "--html")
-    result = replay_run(folder, run)
-    name, kept = keep_trace(result)
-    for line in narrative(result):
+    result = api.replay(folder, run, keep=True)
+    name, kept = result.kept
+    for line in result.narrative():
         out_console.print(line)
     out_console.print(f"trace: {folder / name}" + (" (written by an earlier replay, unchanged)" if kept else ""))
     if html is not None:
@@ -274,40 +239,26 @@ def compare(
     fan_runs: Annotated[int, typer.Option(min=1, help="Runs traced for the position fan charts.")] = 200,
 ) -> None:
     """Compare outcome distributions across scenarios in one self-contained HTML page."""
-    from sim.experiments import compare as comparing
+    from sim.outputs.comparison import check_kaleido, write_pngs
     from sim.outputs.store import utc_stamp
 
-    workers = check_workers(workers)
-    if runs > MAX_COMPARE_RUNS:
-        raise OutputError(f"--runs {runs:,}: compare runs at most {MAX_COMPARE_RUNS:,} runs of each "
-                          "scenario (run a larger one with basing run, then compare its folder)")  # fmt: skip
     target = check_new_file(out or Path("results") / f"compare-{utc_stamp()}.html", "--out", make_folder=True)
     if png is not None:
         png = check_image_folder(png)
-        comparing.check_kaleido()
-    kinds = [file_kind(path, follow=True) for path in inputs]  # a link to a folder or file is followed
-    for path, kind in zip(inputs, kinds, strict=True):
-        if kind is None:
-            raise OutputError(f"{path}: no such scenario file or results folder")
-        if kind != "folder" and path.suffix.lower() not in (".yaml", ".yml"):
-            raise OutputError(f"{path}: neither a scenario file (.yaml) nor a results folder")
-    items = []
+        check_kaleido()
     with err_console.status("comparing", spinner="dots") as status:
-        for path, kind in zip(inputs, kinds, strict=True):
-            status.update(Text(f"{'reading' if kind == 'folder' else 'running'} {visible(str(path))}"))
-            if kind == "folder":
-                items.append(comparing.from_folder(path, fan_runs))
-            else:
-                items.append(comparing.from_scenario(path, runs, seed, workers, fan_runs))
-        notes = comparing.label_and_check(items)
-        figures = comparing.figures(items, notes)
+
+        def on_item(verb: str, name: str) -> None:
+            status.update(Text(f"{verb} {visible(name)}"))
+
+        done = api.comparison(*inputs, runs=runs, seed=seed, workers=workers, fan_runs=fan_runs, on_item=on_item)
         make_folders(target.parent)
-        write_new_text(target, comparing.compare_page(items, notes, figures))
-    for note in notes:
+        write_new_text(target, done.page())
+    for note in done.notes:
         err_console.print(f"note: {note}")
     out_console.print(f"comparison: {target}")
     if png is not None:
-        for image in comparing.write_pngs(figures, png):
+        for image in write_pngs(done.figures, png):
             out_console.print(f"image: {image}")
 
 
@@ -317,9 +268,7 @@ def verify(
 ) -> None:
     """Check a results folder: its manifest, every file's checksum, size and row count, every run id, that
     it holds no symbolic link, and that its tables and summary are what its scenario makes."""
-    from sim.experiments.audit import audit
-
-    found = audit(folder)
+    found = api.verify(folder)
     if found.problems:
         raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in found.problems))
     record = found.manifest
@@ -331,8 +280,7 @@ def verify(
 @app.command()
 def validate(scenario: ScenarioPath, overrides: SetOption = None) -> None:
     """Check a scenario: schema, names, ranges, and that every quote is in the seed article."""
-    loaded = load_scenario(scenario, overrides or [])
-    spec = loaded.spec
+    spec = api.load(scenario, overrides or []).spec
     out_console.print(
         f"{scenario}: valid ({len(spec.issues)} issues, {len(spec.actors)} actors, {len(spec.events)} events, "
         f"{len(spec.outcomes)} outcomes)"
@@ -345,12 +293,7 @@ def reference(
     failures_only: Annotated[bool, typer.Option("--failures", help="List only the checks that fail.")] = False,
 ) -> None:
     """Reproduce the published numbers of every reference model; exit code 1 if any check fails."""
-    from sim.reference.cases import CASES, run_all
-
-    unknown = sorted(set(case or []) - set(CASES))
-    if unknown:
-        raise OutputError(f"--case: unknown case {', '.join(unknown)} (cases: {', '.join(CASES)})")
-    checks = run_all(case)
+    checks = api.reference(case)
     table = Table(title="Reference cases", title_justify="left")
     for column in ("case", "quantity", "expected", "got", "result"):
         table.add_column(column, justify="right" if column in ("expected", "got") else "left")
@@ -377,10 +320,6 @@ def backtest(
     workers: Annotated[Optional[int], typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
 ) -> None:
     """Score the forecasts of historical cases against their observed outcomes, beside three baselines."""
-    from sim.experiments import backtest as backtesting
-
-    workers = check_workers(workers)
-    out = check_new_folder(out)
     with err_console.status("backtest: loading the cases", spinner="dots") as status:
         done = []
 
@@ -388,10 +327,9 @@ def backtest(
             done.append(name)
             status.update(Text(f"backtest: {len(done)} cases run (last: {visible(name)})"))
 
-        loaded, result = backtesting.run_backtest(cases or [], runs, seed, workers, on_case)
-        folder = backtesting.write_backtest(out, loaded, result, runs, seed, ["basing", *sys.argv[1:]])
+        folder, result = api.backtest(cases or [], runs, seed, workers, out or True, on_case, ["basing", *sys.argv[1:]])
     table = Table(title="Mean score over the cases, 95% interval (lower is better)", title_justify="left")
-    for column in ("forecaster", *backtesting.SCORES):
+    for column in ("forecaster", *api.BACKTEST_SCORES):
         table.add_column(column, justify="left" if column == "forecaster" else "right")
     for forecaster, part in result.aggregate.groupby("forecaster", sort=False):
         cells = ["-" if r.mean != r.mean else f"{r.mean:.3f} ({r.low:.3f}-{r.high:.3f})" for r in part.itertuples()]
@@ -409,19 +347,13 @@ def import_(
     output: Annotated[Path, typer.Option("-o", "--output", help="Scenario YAML to write (must not exist).")],
 ) -> None:
     """Turn a KTAB or BDM input table into an influence-only scenario (smp or eum)."""
-    from sim.scenario.imports import write_imported
-
-    if kind not in ("ktab", "bdm"):
-        raise OutputError(f"unknown format '{kind}' (ktab or bdm)")
-    output = check_new_file(output, "--output")
-    write_imported(kind, source, output)
-    out_console.print(f"wrote {output}")
+    out_console.print(f"wrote {api.import_table(kind, source, output)}")
 
 
 @app.command()
 def schema() -> None:
     """Print the scenario JSON Schema (for editor completion and checks)."""
-    print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
+    print(json.dumps(api.scenario_schema(), indent=2))
 
 
 def _not_utf8(arguments: list[str]) -> str | None:

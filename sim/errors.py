@@ -2,7 +2,7 @@
 
 Every refusal of input (a scenario, an option, a file, a results folder) is an ``InputError``; the
 command line prints its message and exits with code 2. (Worker processes that keep dying are the one
-other plain message, exit code 1: ``sim.experiments.pool.WorkerError``.) Anything else that escapes
+other plain message, exit code 1: ``WorkerError``.) Anything else that escapes
 is a bug.
 """
 
@@ -23,3 +23,7 @@ class FileError(InputError):
     def __init__(self, path: object, reason: str):
         self.path, self.reason = str(path), reason
         super().__init__(f"{path}: {reason}")
+
+
+class WorkerError(Exception):
+    """Worker processes kept dying; the folder holds the finished chunks and can be resumed (exit code 1)."""

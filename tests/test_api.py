@@ -74,3 +74,77 @@ def test_a_worker_process_does_not_load_the_api():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.stdout.split() == ["False", "False"], done.stderr
     assert subprocess.run([sys.executable, "-c", "import sim; sim.run"], cwd=ROOT, timeout=120).returncode == 0
+
+
+def test_the_package_re_exports_the_whole_api():
+    from sim import api
+
+    assert sorted(sim.API) == sorted(api.__all__)
+    assert all(getattr(sim, name) is getattr(api, name) for name in api.__all__)
+
+
+class Counting:
+    """A progress object that records what it is told, and can press Ctrl-C once ``stop_after`` runs are
+    done (one worker reports runs as they finish, inside a chunk)."""
+
+    def __init__(self, stop_after: int | None = None):
+        self.started, self.advanced, self.stop_after = [], [], stop_after
+
+    def start(self, label, total, done):
+        self.started.append((label, total, done))
+
+    def advance(self, runs):
+        self.advanced.append(runs)
+        if self.stop_after is not None and sum(self.advanced) >= self.stop_after:
+            raise KeyboardInterrupt
+
+
+def test_progress_is_reported_in_memory_and_into_a_folder(tmp_path):
+    for out in (None, tmp_path / "counted"):
+        progress = Counting()
+        sim.run(BASELINE, runs=250, seed=2, workers=1, chunk_size=100, out=out, progress=progress)
+        assert progress.started == [("russia_syria_baseline", 250, 0)]
+        assert sum(progress.advanced) == 250
+
+
+def test_an_interrupted_run_resumes_to_the_bytes_of_an_uninterrupted_one(tmp_path):
+    with pytest.raises(sim.RunInterrupted) as caught:
+        sim.run(BASELINE, runs=400, seed=4, workers=1, chunk_size=100, out=tmp_path / "half",
+                progress=Counting(stop_after=250))  # fmt: skip
+    assert caught.value.path == tmp_path / "half" and caught.value.resume.startswith("basing run --resume")
+    assert json.loads((tmp_path / "half" / "manifest.json").read_text())["status"] == "incomplete"
+    progress = Counting()
+    resumed = sim.resume(tmp_path / "half", workers=1, progress=progress)
+    assert progress.started == [("russia_syria_baseline", 400, 200)] and sum(progress.advanced) == 200
+    whole = sim.run(BASELINE, runs=400, seed=4, workers=1, chunk_size=100, out=tmp_path / "whole")
+    assert (resumed.path / "runs.parquet").read_bytes() == (whole.path / "runs.parquet").read_bytes()
+    pd.testing.assert_frame_equal(resumed.runs, whole.runs)
+
+
+def test_a_comparison_of_a_folder_a_scenario_file_and_results_in_memory(cli_folder):
+    told = []
+    done = sim.comparison(cli_folder, BASELINE, sim.run(BASELINE, runs=200, seed=3), runs=200, seed=3,
+                          on_item=lambda verb, name: told.append(verb))  # fmt: skip
+    assert told == ["reading", "running"]
+    assert [item.origin for item in done.items] == [str(cli_folder), str(BASELINE), "in memory #3"]
+    assert len({item.label for item in done.items}) == 3  # one scenario three times: numbered labels
+    page = done.page()
+    assert page.startswith("<!DOCTYPE html>") and "Comparison" in page
+    with pytest.raises(sim.errors.InputError, match="neither a scenario file"):
+        sim.comparison(cli_folder, ROOT / "README.md")
+
+
+def test_a_sweep_in_memory_and_into_a_folder_gives_the_command_lines_tables(tmp_path):
+    vary = {"actors.syria.patience": "0.9:0.99:2"}
+    progress = Counting()
+    kept = sim.sweep(BASELINE, vary=vary, runs=60, seed=2, workers=1, out=tmp_path / "api", progress=progress)
+    assert progress.started == [("russia_syria_baseline: 2 points", 120, 0)] and sum(progress.advanced) == 120
+    command = [sys.executable, "-m", "sim", "sweep", str(BASELINE), "--vary", "actors.syria.patience=0.9:0.99:2",
+               "-n", "60", "--seed", "2", "-q", "--workers", "1", "--out", str(tmp_path / "cli")]  # fmt: skip
+    assert subprocess.run(command, capture_output=True, cwd=ROOT, timeout=300).returncode == 0
+    for name in ("points.parquet", "summary.parquet", "runs.parquet"):
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes(), name
+    held = sim.sweep(BASELINE, vary=vary, runs=60, seed=2, workers=1)
+    assert held.path is None and held.outcomes == ["status_agreement"]
+    pd.testing.assert_frame_equal(held.summary, kept.summary)
+    assert held.points["actors.syria.patience"].tolist() == [0.9, 0.99]

@@ -148,6 +148,14 @@ def test_influence_and_numerics_import_nothing_from_the_engine():
     assert upward == []
 
 
+def test_the_command_line_is_a_client_of_the_api():
+    """The CLI parses, calls the API, renders and sets the exit code: it reaches the experiments, the
+    engine, the reference models and the scenario loader only through ``sim.api``."""
+    behind_the_api = ("sim.experiments", "sim.engine", "sim.reference", "sim.influence", "sim.scenario.load")
+    reached = sorted(t for t in EDGES["sim.cli"] if t.startswith(behind_the_api))
+    assert reached == []
+
+
 def test_the_model_meets_every_protocol_its_collaborators_declare():
     from sim.engine.batch import Batch
     from sim.engine.model import NegotiationModel

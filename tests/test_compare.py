@@ -259,7 +259,7 @@ def test_scenarios_with_different_issues_overlay_the_shared_ones(project):
 
 
 def test_fan_charts_trace_fewer_runs_of_a_big_scenario():
-    from sim.experiments.compare import FAN_TRACE_ROWS, fan_count
+    from sim.experiments.sources import FAN_TRACE_ROWS, fan_count
     from sim.scenario.schema import Scenario
 
     data = two_party()
@@ -281,13 +281,12 @@ def test_a_single_runs_figures_show_no_empty_or_self_comparison_panel(tmp_path):
     leaving = two_party(name="leaving")
     leaving["actors"]["beta"]["outside_option"]["value"] = 0.95
     (tmp_path / "leaving.yaml").write_text(yaml.safe_dump(leaving))
-    from sim.experiments import compare as comparing
+    from sim.outputs.comparison import figures as drawn_figures
 
     def drawn(path):
         item = sim.run(sim.load(path), runs=200, seed=1, workers=1)
-        outcomes = comparing.Outcomes(item.spec.name, item.spec, {}, item.runs, item.summary, None, "x", 1, "now")
         notes: list[str] = []
-        return comparing.figures([outcomes], notes), notes
+        return drawn_figures([item], notes), notes
 
     figures, notes = drawn(tmp_path / "calm.yaml")
     titles = [f.layout.title.text for f in figures]

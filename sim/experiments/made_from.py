@@ -5,15 +5,12 @@ Read by resuming (``runner``), replaying, auditing and comparing alike, so it si
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from sim.errors import OutputError
 from sim.experiments.pool import Plan
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.manifest import RunManifest
-from sim.outputs.store import plain
 from sim.scenario.errors import ScenarioError
 from sim.scenario.load import validate_resolved
 from sim.scenario.schema import Scenario
@@ -38,10 +35,4 @@ def scenario_of(record: RunManifest, path: Path | str) -> Scenario:
         raise OutputError(f"{path}: its manifest holds no valid scenario: {exc.render(5)}") from None
 
 
-def canonical(data: Any) -> str:
-    """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
-    holds it (keys sorted, dates as text)."""
-    return json.dumps(plain(data), sort_keys=True)
-
-
-__all__ = ["canonical", "run_manifest", "scenario_of", "spans"]
+__all__ = ["run_manifest", "scenario_of", "spans"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.errors import OutputError
+from sim.errors import OutputError, WorkerError
 from sim.experiments.ensemble import run_chunk
 from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
@@ -28,10 +28,6 @@ from sim.scenario.reader import whole_number
 from sim.scenario.schema import Scenario
 
 RETRIES = 2  # how often chunks lost with a dead worker are run again before the run fails
-
-
-class WorkerError(Exception):
-    """Worker processes kept dying; the folder holds the finished chunks and can be resumed."""
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ class Replay:
     folder: ResultsFolder
     votes: pd.DataFrame  # run, round, vote: ratification votes
     deadlines: dict[str, tuple[float, float]]  # party -> its deadline (round) and what the others believe
+    kept: tuple[str, bool] | None = None  # (file name, written by an earlier replay) once the trace is kept
+
+    def narrative(self) -> list[str]:
+        """What happened, round by round (see the module function ``narrative``)."""
+        return narrative(self)
 
 
 def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
@@ -110,8 +115,13 @@ def _holds(folder: ResultsFolder, name: str, data: bytes) -> bool:
 
 def keep_trace(result: Replay) -> tuple[str, bool]:
     """Write the replayed run's trace as ``replay-run-K.parquet`` in the folder; (its name, whether it
-    was already there). An earlier replay's file of the same bytes stays as it is; a different file
-    of that name is refused, never overwritten."""
+    was already there), also kept in ``result.kept``. An earlier replay's file of the same bytes stays as
+    it is; a different file of that name is refused, never overwritten."""
+    result.kept = _kept(result)
+    return result.kept
+
+
+def _kept(result: Replay) -> tuple[str, bool]:
     name = f"replay-run-{result.run}.parquet"
     data = table_bytes(result.trace)
     kind = result.folder.dir.kind(name)

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
-from sim.experiments.compare import run_report
-from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
+from sim.experiments.made_from import run_manifest, scenario_of, spans
 from sim.experiments.pool import Plan, check_plan, execute
+from sim.experiments.sources import results_of, with_fans
+from sim.outputs.comparison import run_report
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.store import manifest, require_this_version
+from sim.outputs.store import canonical, manifest, require_this_version
 from sim.scenario.loaded import LoadedScenario
 from sim.scenario.schema import Scenario
 
@@ -54,6 +55,6 @@ def complete(
     with folder.finishing(spans(plan)):
         execute(spec, plan, folder, workers, on_progress)
         summary = folder.finalise(spec, plan.chunks())
-        folder.write_text("report.html", run_report(folder))
+        folder.write_text("report.html", run_report(with_fans(results_of(folder, run_manifest(folder)))))
         folder.seal(rows=plan.runs)
     return summary

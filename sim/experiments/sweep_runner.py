@@ -12,8 +12,6 @@ from typing import Any, Literal
 
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
-from rich.console import Console
-from rich.table import Table
 
 from sim.errors import OutputError
 from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
@@ -26,8 +24,10 @@ from sim.experiments.sweep_engine import (
     flatten,
     point_scenarios,
 )
+from sim.outputs.figures.sweeps import sweep_figures
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.manifest import FactorRecord
+from sim.outputs.report import page
 from sim.outputs.store import git_commit, require_this_version, sha256, utc_stamp, versions
 from sim.outputs.summary import Summary
 from sim.scenario.base import Real, Strict
@@ -243,53 +243,12 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
              outcomes: list[str], workers: int, on_progress: Callable[[int], None] | None,
              client=None) -> pd.DataFrame:  # fmt: skip
     """Run what is missing, merge, write sweep.html and seal the folder, holding its lock throughout."""
-    from sim.outputs.report import page
-
     with folder.finishing(plan.spans(len(specs))):
         execute_sweep(plan, specs, folder, workers, on_progress, client)
         summary = finalise_sweep(plan, specs, points, folder, outcomes)
-        folder.write_text("sweep.html", page(figures(folder, outcomes), f"{specs[0].name}: sweep"))
+        sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
+        drawn = sweep_figures(folder.read_table("points.parquet"), folder.read_table("summary.parquet"), outcomes,
+                              plan.design == "grid", sensitivity)  # fmt: skip
+        folder.write_text("sweep.html", page(drawn, f"{specs[0].name}: sweep"))
         folder.seal(rows=plan.runs * len(points))
     return summary
-
-
-def figures(folder: ResultsFolder, outcomes: list[str]) -> list:
-    """The sweep's figures: each outcome against each parameter; a heatmap over the first two parameters of
-    a grid; the sensitivity indices."""
-    from sim.outputs.figures import sweeps as plots
-
-    points = folder.read_table("points.parquet")
-    summary = folder.read_table("summary.parquet")
-    grid = folder.manifest().design == "grid"
-    parameters = [c for c in points.columns if c != "point"]  # numbers, or text (mappings as JSON): one axis each
-    out = [plots.outcome_against(points, summary, p, o, lines=grid) for o in outcomes for p in parameters]
-    numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(points[p])]
-    if grid and len(numeric) >= 2 and all(points[p].nunique() <= 50 for p in numeric[:2]):
-        out += [plots.heatmap(points, summary, numeric[0], numeric[1], o) for o in outcomes]
-    if folder.has("sensitivity.parquet"):
-        indices = folder.read_table("sensitivity.parquet")
-        out += [plots.sensitivity_bars(indices, o) for o in outcomes]
-    return out
-
-
-def render(summary: pd.DataFrame, points: list[dict[str, Any]], outcomes: list[str], folder: ResultsFolder,
-           console: Console) -> None:  # fmt: skip
-    """The first points with their outcomes, and the sensitivity indices if there are any."""
-    table = Table(title=f"{len(points)} points (first 20)", title_justify="left")
-    for column in ["point", *points[0], *outcomes]:
-        table.add_column(column, justify="right")
-    for index, point in enumerate(points[:20]):
-        values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in point.values()]
-        table.add_row(str(index), *values, *(f"{summary.loc[index, o]:.4g}" for o in outcomes))
-    console.print(table)
-    if folder.has("sensitivity.parquet"):
-        indices = folder.read_table("sensitivity.parquet")
-        ranked = Table(title="Sensitivity (95% interval half-width)", title_justify="left")
-        for column in ("outcome", "parameter", "index", "value", "conf"):
-            ranked.add_column(column, justify="right" if column in ("value", "conf") else "left")
-        for row in indices.itertuples():
-            ranked.add_row(row.outcome, row.parameter, row.index, f"{row.value:.4f}", f"{row.conf:.4f}")
-        console.print(ranked)
-        notes = indices.get("note", [])
-        for note in dict.fromkeys(n for n in notes if isinstance(n, str)):
-            console.print(f"note: {note}")

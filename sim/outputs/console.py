@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
+import pandas as pd
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.table import Table
@@ -158,3 +159,26 @@ def render(summary: dict[str, Any], title: str, question: str, console: Console)
         for entry in summary["indicators"].values():
             indicators.add_row(entry["label"], *percent(entry))
         console.print(indicators)
+
+
+def render_sweep(points: pd.DataFrame, summary: pd.DataFrame, outcomes: list[str], sensitivity: pd.DataFrame | None,
+                 console: Console) -> None:  # fmt: skip
+    """A sweep's first points with their outcomes, and the sensitivity indices if there are any."""
+    parameters = [c for c in points.columns if c != "point"]
+    table = Table(title=f"{len(points)} points (first 20)", title_justify="left")
+    for column in ["point", *parameters, *outcomes]:
+        table.add_column(column, justify="right")
+    for index, point in points.head(20).iterrows():
+        values = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in point[parameters]]
+        table.add_row(str(index), *values, *(f"{summary.loc[index, o]:.4g}" for o in outcomes))
+    console.print(table)
+    if sensitivity is not None:
+        ranked = Table(title="Sensitivity (95% interval half-width)", title_justify="left")
+        for column in ("outcome", "parameter", "index", "value", "conf"):
+            ranked.add_column(column, justify="right" if column in ("value", "conf") else "left")
+        for row in sensitivity.itertuples():
+            ranked.add_row(row.outcome, row.parameter, row.index, f"{row.value:.4f}", f"{row.conf:.4f}")
+        console.print(ranked)
+        notes = sensitivity.get("note", [])
+        for note in dict.fromkeys(n for n in notes if isinstance(n, str)):
+            console.print(f"note: {note}")

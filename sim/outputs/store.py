@@ -160,6 +160,12 @@ def plain(value: Any) -> Any:
     return value
 
 
+def canonical(data: Any) -> str:
+    """A resolved scenario as one JSON text, the same for the scenario as loaded and as a manifest
+    holds it (keys sorted, dates as text)."""
+    return json.dumps(plain(data), sort_keys=True)
+
+
 def json_writer(data: Any) -> Writer:
     """A writer of JSON (keys in their order, which is meaningful: actor order; 2-space indent)."""
     return text_writer(json.dumps(plain(data), indent=2, ensure_ascii=False) + "\n")

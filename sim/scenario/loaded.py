@@ -45,3 +45,4 @@ def locate(origins: Origins, path: Key, message: str, default_file: str) -> Prob
         if path[:cut] in origins:
             file, line = origins[path[:cut]]
             return Problem(file, line or None, dotted(path), message)
+    return Problem(default_file, None, dotted(path), message)

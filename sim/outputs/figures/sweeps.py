@@ -72,3 +72,17 @@ def sensitivity_bars(indices: pd.DataFrame, outcome: str) -> go.Figure:
     figure.update_layout(title=f"Sensitivity of {esc(outcome)} ({main}, 95% intervals)", xaxis_title=main,
                          template="plotly_white")  # fmt: skip
     return figure
+
+
+def sweep_figures(points: pd.DataFrame, summary: pd.DataFrame, outcomes: list[str], grid: bool,
+                  sensitivity: pd.DataFrame | None) -> list[go.Figure]:  # fmt: skip
+    """A sweep's figures from its tables: each outcome against each parameter; a heatmap over the first
+    two parameters of a grid; the sensitivity indices, if any."""
+    parameters = [c for c in points.columns if c != "point"]  # numbers, or text (mappings as JSON): one axis each
+    out = [outcome_against(points, summary, p, o, lines=grid) for o in outcomes for p in parameters]
+    numeric = [p for p in parameters if pd.api.types.is_numeric_dtype(points[p])]
+    if grid and len(numeric) >= 2 and all(points[p].nunique() <= 50 for p in numeric[:2]):
+        out += [heatmap(points, summary, numeric[0], numeric[1], o) for o in outcomes]
+    if sensitivity is not None:
+        out += [sensitivity_bars(sensitivity, o) for o in outcomes]
+    return out

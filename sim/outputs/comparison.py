@@ -1,146 +1,31 @@
-"""Outcomes side by side: results folders, or scenarios run on the spot with one seed, turned into the
-figures of a comparison (``basing compare``) or of one run's report (``report.html``).
-
-Fan charts come from traces: a folder's ``trace.parquet`` if it has one, else the folder's first runs
-simulated again with tracing on. Run k depends only on (seed, k), so those are the very runs in
-``runs.parquet`` (checked row by row); a folder made with another version of basing has no fan chart.
+"""Results side by side: the figures of a comparison (``basing compare``) and of one run's report
+(``report.html``), and the pages that hold them. The first result is the reference for differences; a
+chart that would show nothing is left out, with a note saying so.
 """
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from sim.errors import FileError, OutputError
-from sim.experiments.audit import require_verified
-from sim.experiments.ensemble import run_chunk
-from sim.experiments.made_from import canonical, run_manifest, scenario_of, spans
-from sim.experiments.pool import Plan, check_plan, chunk_limit, default_chunk, execute
-from sim.experiments.replay import differing_columns
-from sim.files import file_kind, write_new
+from sim.files import write_new
 from sim.outputs import report
 from sim.outputs.escape import esc
 from sim.outputs.figures import outcomes as plots
 from sim.outputs.figures import tables
-from sim.outputs.folder import ResultsFolder
-from sim.outputs.manifest import RunManifest
+from sim.outputs.results import Results
 from sim.outputs.store import make_folders, this_version
 from sim.outputs.summary import IN_FORCE, STATUSES, statuses_of
-from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
-
-FAN_RUNS = 200  # runs traced for the position fan charts
-FAN_TRACE_ROWS = 2_000_000  # at most this many traced rows per scenario (rounds x actors x issues per run)
-
-
-def fan_count(spec: Scenario, wanted: int, runs: int) -> int:
-    """How many runs to trace for the fan charts: ``wanted``, fewer for a scenario so large that their
-    trace would not fit in FAN_TRACE_ROWS rows or one chunk (0: no fan chart)."""
-    per_run = spec.protocol.horizon * len(spec.actors) * len(spec.issues)
-    return min(wanted, runs, FAN_TRACE_ROWS // per_run, chunk_limit(spec))
-
 
 BOOTSTRAP_SEED = 20250215  # the forest plot's bootstrap draws; fixed so a page is the same every time
 
 
-@dataclass
-class Outcomes:
-    """One scenario's runs, ready to plot: ``label`` names it in legends."""
-
-    label: str
-    spec: Scenario
-    resolved: dict[str, Any]
-    runs: pd.DataFrame
-    summary: dict[str, Any]
-    trace: pd.DataFrame | None
-    origin: str
-    seed: int
-    made_with: str
-    overrides: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def influence_only(self) -> bool:
-        return not self.spec.parties()
-
-    @property
-    def fingerprint(self) -> str:
-        """A short hash of the resolved scenario: two results of one scenario name from different
-        versions of the scenario have different fingerprints."""
-        return hashlib.sha256(canonical(self.resolved).encode()).hexdigest()[:8]
-
-
-def from_folder(path: Path, fan_runs: int = FAN_RUNS) -> Outcomes:
-    """A complete results folder of ``basing run`` that verifies against its manifest; anything else is
-    refused with a message."""
-    if file_kind(path, follow=True) != "folder":
-        raise OutputError(f"{path}: no such results folder or scenario file")
-    folder = ResultsFolder.open(path)
-    record = run_manifest(folder)
-    if record.status != "complete":
-        raise OutputError(f"{path}: the run is {record.status}; finish it with basing run --resume {path}")
-    require_verified(path, folder.dir)
-    return outcomes_of(folder, record, fan_runs)
-
-
-def outcomes_of(folder: ResultsFolder, record: RunManifest, fan_runs: int = FAN_RUNS) -> Outcomes:
-    """A folder's runs as Outcomes (also of a folder being finished, for its report)."""
-    spec = scenario_of(record, folder.path)
-    runs, summary = folder.read_table("runs.parquet"), folder.read_json("summary.json")
-    outcomes = Outcomes(spec.name, spec, record.scenario, runs, summary, None, str(folder.path), record.seed,
-                        record.made_with, list(record.overrides))  # fmt: skip
-    outcomes.trace = _trace_of(folder, outcomes, fan_runs)
-    return outcomes
-
-
-def _trace_of(folder: ResultsFolder, outcomes: Outcomes, fan_runs: int) -> pd.DataFrame | None:
-    """The traced runs of a folder for fan charts (at most ``fan_runs``), re-simulated if none were kept."""
-    if folder.has("trace.parquet"):
-        ids = folder.read_arrow("trace.parquet", columns=["run"]).column("run").to_numpy()
-        chosen = np.unique(ids)[:fan_runs]
-        if len(chosen):
-            return folder.read_arrow("trace.parquet", filters=[("run", "in", chosen.tolist())]).to_pandas()
-    if outcomes.made_with != this_version():
-        outcomes.notes.append(f"{outcomes.origin}: made with basing {outcomes.made_with} and holds no traces, "
-                              "so it has no position fan chart")  # fmt: skip
-        return None
-    count = fan_count(outcomes.spec, fan_runs, len(outcomes.runs))
-    if count == 0:
-        outcomes.notes.append(f"{outcomes.origin}: a traced run would be too large for a fan chart")
-        return None
-    again = run_chunk(outcomes.spec, np.arange(count), outcomes.seed, trace=True)
-    stored = outcomes.runs.iloc[:count].reset_index(drop=True)
-    if differing_columns(again.runs, stored):
-        outcomes.notes.append(f"{outcomes.origin}: its first runs do not simulate again to the stored rows, "
-                              "so it has no position fan chart")  # fmt: skip
-        return None
-    return again.trace
-
-
-def from_scenario(path: Path, runs: int, seed: int, workers: int, fan_runs: int = FAN_RUNS) -> Outcomes:
-    """Run a scenario file on the spot (in a temporary folder that is removed afterwards)."""
-    loaded = load_scenario(path)
-    spec = loaded.spec
-    traced = fan_count(spec, fan_runs, runs)
-    plan = Plan(runs, seed, default_chunk(runs, workers, chunk_limit(spec)), ((0, traced),) if traced else ())
-    check_plan(spec, plan)
-    with tempfile.TemporaryDirectory(prefix="basing-compare-") as temporary:
-        folder = ResultsFolder.create(Path(temporary) / "run", spec.name, spans(plan))  # no lock, no manifest
-        execute(spec, plan, folder, workers)
-        summary = folder.finalise(spec, plan.chunks())
-        table = folder.read_table("runs.parquet")
-        trace = folder.read_table("trace.parquet") if traced else None
-    return Outcomes(spec.name, spec, loaded.resolved, table, summary, trace, str(path), seed, this_version())
-
-
-def label_and_check(items: list[Outcomes]) -> list[str]:
+def label_and_check(items: list[Results]) -> list[str]:
     """Give each result a distinct legend label and return notes for the page; refuse a mix of
     influence-only and bargaining results."""
     kinds = {item.influence_only for item in items}
@@ -182,7 +67,7 @@ def _issue_axes(spec: Scenario) -> dict[str, tuple[str, str]]:
     return {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
 
 
-def figures(items: list[Outcomes], notes: list[str] | None = None) -> list[go.Figure]:
+def figures(items: list[Results], notes: list[str] | None = None) -> list[go.Figure]:
     """The comparison's figures, in page order; the first result is the reference for differences. A
     chart that would show nothing is left out, with a line in ``notes`` saying so."""
     notes = [] if notes is None else notes
@@ -245,7 +130,7 @@ def figures(items: list[Outcomes], notes: list[str] | None = None) -> list[go.Fi
     return out
 
 
-def _overlaid(items: list[Outcomes], runs: dict[str, pd.DataFrame], issues: dict[str, tuple[str, str]], prefix: str,
+def _overlaid(items: list[Results], runs: dict[str, pd.DataFrame], issues: dict[str, tuple[str, str]], prefix: str,
               title: str, only: str | None = None) -> go.Figure:  # fmt: skip
     """Distributions of one column per shared issue (``prefix`` + issue), scenarios overlaid."""
     ranges = _ranges(items, prefix)
@@ -254,7 +139,7 @@ def _overlaid(items: list[Outcomes], runs: dict[str, pd.DataFrame], issues: dict
     return plots.distributions(tables.histograms(runs, ranges, only=only), panels, title, note)
 
 
-def _ranges(items: list[Outcomes], prefix: str) -> dict[str, tuple[float, float]]:
+def _ranges(items: list[Results], prefix: str) -> dict[str, tuple[float, float]]:
     """The columns of the issues every scenario has, each with the widest range any of them gives it
     (an issue only some scenarios have cannot be overlaid, and is left out)."""
     shared = [name for name in items[0].spec.issues if all(name in item.spec.issues for item in items)]
@@ -265,7 +150,7 @@ def _ranges(items: list[Outcomes], prefix: str) -> dict[str, tuple[float, float]
     return ranges
 
 
-def compare_page(items: list[Outcomes], notes: list[str], figs: list[go.Figure]) -> str:
+def compare_page(items: list[Results], notes: list[str], figs: list[go.Figure]) -> str:
     """The comparison as one self-contained page."""
     rows = [[item.label, item.origin, f"{len(item.runs):,}", item.seed, item.made_with] for item in items]
     body = (report.notes_html(notes)
@@ -276,9 +161,8 @@ def compare_page(items: list[Outcomes], notes: list[str], figs: list[go.Figure])
     return report.document("Comparison: " + " vs ".join(item.label for item in items), body)
 
 
-def run_report(folder: ResultsFolder, fan_runs: int = FAN_RUNS) -> str:
-    """``report.html`` of a results folder being sealed: summary tables, figures, the scenario with quotes."""
-    item = outcomes_of(folder, run_manifest(folder), fan_runs)
+def run_report(item: Results) -> str:
+    """``report.html`` of one run's results: summary tables, figures, the scenario with its quotes."""
     notes = label_and_check([item])
     drawn = figures([item], notes)
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
