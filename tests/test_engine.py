@@ -143,7 +143,7 @@ def test_capability_recognition_follows_capability(write_scenario):
     spec = load_scenario(write_scenario(_three_parties("capability"))).spec
     model = NegotiationModel(spec, np.arange(6000), 0)
     model.step()
-    share = np.bincount(model.proposer, minlength=4)[[0, 1, 3]] / 6000
+    share = np.bincount(model.table.proposer, minlength=4)[[0, 1, 3]] / 6000
     np.testing.assert_allclose(share, np.array([0.6, 0.4, 0.3]) / 1.3, atol=0.02)
 
 
@@ -346,10 +346,13 @@ def test_a_finished_model_is_freed_once_dropped(baseline):
 def test_every_scratch_array_follows_the_batch_when_runs_retire(baseline):
     """Scratch arrays are allocated from one declaration and cut down with the batch: after finished
     runs are dropped, each still has a row per remaining run."""
-    from sim.engine.model import SCRATCH
+    from dataclasses import fields
 
     model = NegotiationModel(baseline, np.arange(400), seed=2)
+    names = [f.name for f in fields(model.table)]
+    assert len(names) == 8 and model.table.offer.shape == (400, len(baseline.issues))
     while model.running and len(model.run_ids) == 400:
         model.step()
     assert 0 < len(model.run_ids) < 400
-    assert {name: len(getattr(model, name)) for name in SCRATCH} == dict.fromkeys(SCRATCH, len(model.run_ids))
+    left = len(model.run_ids)
+    assert {name: len(getattr(model.table, name)) for name in names} == dict.fromkeys(names, left)

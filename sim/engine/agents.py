@@ -48,15 +48,17 @@ class PartyAgent(ActorAgent):
     def propose(self) -> None:
         """Make an offer where this party is recognised."""
         m = self.model
-        runs = np.flatnonzero(m.state.active & (m.proposer == self.index))
+        runs = np.flatnonzero(m.state.active & (m.table.proposer == self.index))
         if runs.size:
             self.strategy.propose(runs)
 
     def respond(self) -> None:
         """Accept or reject the others' offers; the proposer accepts its own (if its body would)."""
         m = self.model
-        runs = np.flatnonzero(m.state.active & (m.proposer != self.index))
-        own = np.flatnonzero(m.state.active & (m.proposer == self.index))
-        m.accepts[:, self.index] = False
-        m.accepts[own, self.index] = m.ratifiers.believed_ok(own, [self.index], m.offer[own], by_party=True)[:, 0]
+        runs = np.flatnonzero(m.state.active & (m.table.proposer != self.index))
+        own = np.flatnonzero(m.state.active & (m.table.proposer == self.index))
+        m.table.accepts[:, self.index] = False
+        m.table.accepts[own, self.index] = m.ratifiers.believed_ok(
+            own, [self.index], m.table.offer[own], by_party=True
+        )[:, 0]
         self.strategy.respond(runs)

@@ -8,8 +8,8 @@ all in one direction. A test checks that ``NegotiationModel`` satisfies every on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -32,6 +32,45 @@ class RoundValues:
     after: np.ndarray
     after_public: np.ndarray
     breakdown: np.ndarray
+
+
+def scratch(axes: str, dtype: type, fill: object) -> dict[str, Any]:
+    """What a field of ``RoundTable`` is: its axes after the run axis ("", "issues" or "actors"), its
+    dtype and the value it starts at."""
+    return {"axes": axes, "dtype": dtype, "fill": fill}
+
+
+@dataclass
+class RoundTable:
+    """The round's proposal and answers, per run: the per-run scratch arrays of a round, declared once
+    (allocated from these fields, and cut down with the rest of the batch when finished runs retire).
+    Utilities are on the 0-1 scale; actor axes hold every actor (stakeholders stay at the fill)."""
+
+    # (R,) actor index of this round's proposer
+    proposer: np.ndarray = field(metadata=scratch("", np.int64, 0))
+    # (R, I) the package on the table
+    offer: np.ndarray = field(metadata=scratch("issues", np.float64, np.nan))
+    # (R, A) who accepts it, and whom the proposer expected to accept it
+    accepts: np.ndarray = field(metadata=scratch("actors", np.bool_, False))
+    expected: np.ndarray = field(metadata=scratch("actors", np.bool_, False))
+    # (R, A) the outside option less the value of going on (> 0: leave)
+    walk_gap: np.ndarray = field(metadata=scratch("actors", np.float64, 0.0))
+    # (R, A) a responder's utility of the offer, and the least it would accept
+    worth: np.ndarray = field(metadata=scratch("actors", np.float64, np.nan))
+    needed: np.ndarray = field(metadata=scratch("actors", np.float64, np.nan))
+    # (R, A) a proposer's demand for itself this round
+    demand_now: np.ndarray = field(metadata=scratch("actors", np.float64, np.nan))
+
+    @classmethod
+    def empty(cls, runs: int, issues: int, actors: int) -> RoundTable:
+        """Every array for ``runs`` runs, at its fill."""
+        sizes = {"": (), "issues": (issues,), "actors": (actors,)}
+        return cls(**{f.name: np.full((runs, *sizes[f.metadata["axes"]]), f.metadata["fill"], f.metadata["dtype"])
+                      for f in fields(cls)})  # fmt: skip
+
+    def take(self, rows: np.ndarray) -> RoundTable:
+        """The arrays of the batch rows ``rows`` only."""
+        return RoundTable(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
 
 
 @runtime_checkable

@@ -30,7 +30,7 @@ from sim.engine.bargaining import (
     STATUS_WALKOUT,
     utility,
 )
-from sim.engine.batch import RoundValues
+from sim.engine.batch import RoundTable, RoundValues
 from sim.engine.equilibrium import EquilibriumPlay
 from sim.engine.events import EventSchedule
 from sim.engine.protocol import draw_proposer, recognition
@@ -49,18 +49,6 @@ from sim.scenario.schema import Scenario
 # costs a copy of every per-run array, computing on finished rows costs their share of every round
 # (0.85 measured fastest on the baseline among 0.7, 0.8, 0.85 and 0.9; results do not depend on it).
 RETIRE_BELOW = 0.85
-# The per-run scratch arrays of a round, declared once: allocated from this table and cut down with the
-# rest of the batch when finished runs are retired. name -> (axes after the run axis, dtype, fill).
-SCRATCH: dict[str, tuple[str, type, object]] = {
-    "proposer": ("", np.int64, 0),  # actor index of this round's proposer
-    "offer": ("issues", np.float64, np.nan),  # the package on the table
-    "accepts": ("actors", np.bool_, False),  # who accepts it
-    "expected": ("actors", np.bool_, False),  # whom the proposer expected to accept it
-    "walk_gap": ("actors", np.float64, 0.0),  # outside option less the value of going on (> 0: leave)
-    "worth": ("actors", np.float64, np.nan),  # a responder's utility of this round's offer
-    "needed": ("actors", np.float64, np.nan),  # and the least it would accept
-    "demand_now": ("actors", np.float64, np.nan),  # a proposer's demand for itself this round
-}
 
 
 class NegotiationModel(mesa.Model):
@@ -91,9 +79,7 @@ class NegotiationModel(mesa.Model):
         self.influence_only = len(self.layout.parties) == 0
         self.frozen_after_breakdown = spec.status_quo is not None and spec.status_quo.after_breakdown == "status_quo"
         n = len(self.run_ids)
-        sizes = {"": (), "issues": (len(self.layout.issues),), "actors": (len(self.layout.actors),)}
-        for name, (axes, dtype, fill) in SCRATCH.items():
-            setattr(self, name, np.full((n, *sizes[axes]), fill, dtype=dtype))
+        self.table = RoundTable.empty(n, len(self.layout.issues), len(self.layout.actors))
         self.round_index = 0
         self.slot_of = {int(actor): slot for slot, actor in enumerate(self.layout.parties)}
         self.offers = OfferHistory(n, len(self.layout.parties), _memory(spec))
@@ -134,7 +120,7 @@ class NegotiationModel(mesa.Model):
 
     def _settle_influence(self, t: int) -> None:
         """Influence-only runs end when their model's stopping rule fires, or at the horizon."""
-        self.proposer[:] = -1  # nobody proposes
+        self.table.proposer[:] = -1  # nobody proposes
         if self.recorder is not None:
             self.recorder.record(t)
         converged = getattr(self.influence, "converged", None)
@@ -147,13 +133,13 @@ class NegotiationModel(mesa.Model):
         """Walkouts, a proposal, responses and the settling of the round."""
         if self.equilibrium is not None:
             self.equilibrium.refresh(t)
-        self.walk_gap[:] = 0.0
+        self.table.walk_gap[:] = 0.0
         self.party_agents.do("reconsider")
         self._settle_walkouts(t)
         self._recognise(t)
-        self.offer[:] = np.nan
-        self.expected[:] = False
-        self.worth[:] = self.needed[:] = self.demand_now[:] = np.nan
+        self.table.offer[:] = np.nan
+        self.table.expected[:] = False
+        self.table.worth[:] = self.table.needed[:] = self.table.demand_now[:] = np.nan
         self.party_agents.do("propose")
         self._observe_offers()
         self.party_agents.do("respond")
@@ -174,8 +160,7 @@ class NegotiationModel(mesa.Model):
             if holder is not None:
                 holder.take(keep)
         self.run_ids = self.run_ids[keep]
-        for name in SCRATCH:
-            setattr(self, name, getattr(self, name)[keep])
+        self.table = self.table.take(keep)
         self._refresh_values()
 
     def _refresh_values(
@@ -227,7 +212,7 @@ class NegotiationModel(mesa.Model):
 
     def _settle_walkouts(self, t: int) -> None:
         parties = self.layout.parties
-        gap = self.walk_gap[:, parties]
+        gap = self.table.walk_gap[:, parties]
         leaving = self.state.active & (gap > 0).any(axis=1)  # equilibrium players subtract a tolerance
         self.state.walkout_actor[leaving] = parties[gap[leaving].argmax(axis=1)]
         self.state.end(leaving, STATUS_WALKOUT, t + 1)
@@ -237,31 +222,33 @@ class NegotiationModel(mesa.Model):
         chances = recognition(protocol, self.layout, self.own_now.capability, t)
         slots = chances.argmax(axis=1) if protocol != "capability" else draw_proposer(
             chances, self.streams.uniforms("recognition", t)[:, 0])  # fmt: skip
-        self.proposer[:] = self.layout.parties[slots]
+        self.table.proposer[:] = self.layout.parties[slots]
 
     def _observe_offers(self) -> None:
         """Every party sees the offer on the table: the proposer's believed worth of it joins the
         history the imitative tactics read."""
         pub, span = self.public_now, self.layout.span
         for actor, slot in self.slot_of.items():
-            rows = np.flatnonzero(self.state.active & (self.proposer == actor) & ~np.isnan(self.offer[:, 0]))
-            worth = utility(self.offer[rows], pub.ideal[rows, actor], self.public_weight[rows, actor],
+            rows = np.flatnonzero(
+                self.state.active & (self.table.proposer == actor) & ~np.isnan(self.table.offer[:, 0])
+            )
+            worth = utility(self.table.offer[rows], pub.ideal[rows, actor], self.public_weight[rows, actor],
                             pub.risk[rows, actor], span)  # fmt: skip
             self.offers.push(rows, slot, worth)
 
     def _settle(self, t: int) -> None:
         state, parties = self.state, self.layout.parties
         talking = state.active.copy()
-        agreed = talking & self.accepts[:, parties].all(axis=1)
-        state.terms[agreed] = self.offer[agreed]
+        agreed = talking & self.table.accepts[:, parties].all(axis=1)
+        state.terms[agreed] = self.table.offer[agreed]
         if self.ratifiers:
             state.status[agreed] = STATUS_SIGNED
             state.vote_round[agreed] = t + self.ratifiers.delay(np.flatnonzero(agreed))
         else:
             state.end(agreed, STATUS_AGREEMENT, t + 1)
-        surprised = talking[:, None] & self.expected & ~self.accepts
+        surprised = talking[:, None] & self.table.expected & ~self.table.accepts
         rows, responders = np.nonzero(surprised)
-        state.belief_shift[rows, self.proposer[rows], responders] += self.spec.protocol.belief_step
+        state.belief_shift[rows, self.table.proposer[rows], responders] += self.spec.protocol.belief_step
         broke = state.active & (self.streams.uniforms("breakdown", t)[:, 0] < state.breakdown_risk)
         state.end(broke, STATUS_FROZEN if self.frozen_after_breakdown else STATUS_BREAKDOWN, t + 1)
         if self.ratifiers:

@@ -27,7 +27,7 @@ from sim.engine.bargaining import (
     package_at,
     utility,
 )
-from sim.engine.batch import Batch
+from sim.engine.batch import Batch, RoundTable
 from sim.engine.equilibrium import EQUILIBRIUM_TOLERANCE, EquilibriumPlay, best_offer
 from sim.engine.random import RunStreams
 from sim.engine.ratification import Ratifiers
@@ -39,17 +39,11 @@ from sim.scenario.tactics import IMITATIVE_KINDS, Strategy, Tactic
 
 @runtime_checkable
 class Bargaining(Batch, Protocol):
-    """What a strategy reads and writes besides the round state: this round's scratch arrays (see
-    ``SCRATCH`` in ``sim.engine.model``), the offers seen so far, the ratifying bodies, the equilibrium
-    (when a party plays it), every party's strategy, the run streams and each party's slot."""
+    """What a strategy reads and writes besides the round state: the round's proposal and answers, the
+    offers seen so far, the ratifying bodies, the equilibrium (when a party plays it), every party's
+    strategy, the run streams and each party's slot."""
 
-    offer: np.ndarray
-    accepts: np.ndarray
-    expected: np.ndarray
-    walk_gap: np.ndarray
-    worth: np.ndarray
-    needed: np.ndarray
-    demand_now: np.ndarray
+    table: RoundTable
     offers: OfferHistory
     ratifiers: Ratifiers
     equilibrium: EquilibriumPlay | None
@@ -199,7 +193,7 @@ class Concession:
         # staying in the status quo for good is always open: a deal worth less is no prospect
         prospect = np.maximum(np.where(feasible, 1.0 - own_cost(curve, point), 0.0), v.flow[runs, j])
         value = going_on(own.patience[runs, j], v.flow[runs, j], prospect, v.breakdown[runs], v.after[runs, j])
-        m.walk_gap[runs, j] = own.outside[runs, j] - value
+        m.table.walk_gap[runs, j] = own.outside[runs, j] - value
 
     def propose(self, runs: np.ndarray) -> None:
         """Offer the package on the trade-off path that the others are believed to accept, unless that
@@ -212,23 +206,27 @@ class Concession:
         curve, accepts = self._trade_off(runs, others)
         point = cheapest_acceptable(curve, lambda shares: accepts(shares, needed), cap=1.0 - demand)[0]
         offer = package_at(curve, point)
-        m.offer[runs] = offer
+        m.table.offer[runs] = offer
         ix = np.ix_(runs, others)
         pub = m.public_now
         believed = utility(offer[:, None, :], pub.ideal[ix], m.public_weight[ix], pub.risk[ix], m.layout.span)
-        m.expected[ix] = (believed >= needed) & m.ratifiers.believed_ok(runs, others, offer)
+        m.table.expected[ix] = (believed >= needed) & m.ratifiers.believed_ok(runs, others, offer)
         self.last[runs] = demand
-        m.demand_now[runs, j] = demand
+        m.table.demand_now[runs, j] = demand
 
     def respond(self, runs: np.ndarray) -> None:
         """Accept where the offer is worth at least the threshold and the party believes its own body
         (if it has one) would ratify it."""
         m, j, t = self.model, self.actor, self.model.round_index
         own = m.own_now
-        worth = utility(m.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span)
+        worth = utility(
+            m.table.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span
+        )
         needed = self.threshold(runs, t)
-        m.accepts[runs, j] = (worth >= needed) & m.ratifiers.believed_ok(runs, [j], m.offer[runs], by_party=True)[:, 0]
-        m.worth[runs, j], m.needed[runs, j] = worth, needed  # kept for traces: why it accepted or not
+        m.table.accepts[runs, j] = (worth >= needed) & m.ratifiers.believed_ok(
+            runs, [j], m.table.offer[runs], by_party=True
+        )[:, 0]
+        m.table.worth[runs, j], m.table.needed[runs, j] = worth, needed  # kept for traces: why it accepted or not
 
     def _trade_off(self, runs: np.ndarray, others: np.ndarray):
         """This party's contract curve in ``runs`` towards the other parties as it believes them (one
@@ -269,7 +267,7 @@ class Equilibrium:
         """Leave when the equilibrium value of this round is below the outside option."""
         m = self.model
         value = m.equilibrium.at(m.round_index)[1][runs, self.slot]
-        m.walk_gap[runs, self.actor] = m.own_now.outside[runs, self.actor] - value - EQUILIBRIUM_TOLERANCE
+        m.table.walk_gap[runs, self.actor] = m.own_now.outside[runs, self.actor] - value - EQUILIBRIUM_TOLERANCE
 
     def propose(self, runs: np.ndarray) -> None:
         """Offer each responder exactly its threshold, if that is worth it."""
@@ -277,18 +275,20 @@ class Equilibrium:
         needed = play.at(m.round_index)[0][runs]
         offer, feasible, worth = best_offer(play.party_values().take(runs), self.slot, needed, m.layout.span)
         deal = feasible & (worth[:, self.slot] >= needed[:, self.slot] - EQUILIBRIUM_TOLERANCE)
-        m.offer[runs] = np.where(deal[:, None], offer, np.nan)  # no deal: an offer nobody takes
-        m.expected[runs] = deal[:, None]
-        m.demand_now[runs, self.actor] = np.where(deal, worth[:, self.slot], np.nan)
+        m.table.offer[runs] = np.where(deal[:, None], offer, np.nan)  # no deal: an offer nobody takes
+        m.table.expected[runs] = deal[:, None]
+        m.table.demand_now[runs, self.actor] = np.where(deal, worth[:, self.slot], np.nan)
 
     def respond(self, runs: np.ndarray) -> None:
         """Accept an offer at the threshold (up to rounding)."""
         m, j = self.model, self.actor
         own = m.own_now
-        worth = utility(m.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span)
+        worth = utility(
+            m.table.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span
+        )
         needed = m.equilibrium.at(m.round_index)[0][runs, self.slot] - EQUILIBRIUM_TOLERANCE
-        m.accepts[runs, j] = worth >= needed
-        m.worth[runs, j], m.needed[runs, j] = worth, needed
+        m.table.accepts[runs, j] = worth >= needed
+        m.table.worth[runs, j], m.table.needed[runs, j] = worth, needed
 
 
 CONCESSION_KINDS = ("boulware", "linear", "conceder", "time_dependent", "relative_tft", "random_tft", "averaged_tft",

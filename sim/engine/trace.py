@@ -7,22 +7,16 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from sim.engine.batch import Batch
+from sim.engine.batch import Batch, RoundTable
 from sim.engine.events import EventSchedule
 
 
 @runtime_checkable
 class Traced(Batch, Protocol):
-    """What the trace reads besides the round state: the events and this round's scratch arrays (see
-    ``SCRATCH`` in ``sim.engine.model``)."""
+    """What the trace reads besides the round state: the events and the round's proposal and answers."""
 
     events: EventSchedule
-    proposer: np.ndarray
-    offer: np.ndarray
-    accepts: np.ndarray
-    demand_now: np.ndarray
-    worth: np.ndarray
-    needed: np.ndarray
+    table: RoundTable
 
 
 class TraceRecorder:
@@ -62,7 +56,7 @@ class TraceRecorder:
         a_count, i_count = len(m.layout.actors), len(m.layout.issues)
         shape = (len(runs), a_count, i_count)
         is_party = np.isin(np.arange(a_count), m.layout.parties)
-        accepted = np.where(is_party[None, :], m.accepts[runs].astype(float), np.nan)
+        accepted = np.where(is_party[None, :], m.table.accepts[runs].astype(float), np.nan)
         self.chunks.append(
             {
                 "run": np.broadcast_to(m.run_ids[runs, None, None], shape).ravel(),
@@ -70,12 +64,14 @@ class TraceRecorder:
                 "actor": np.broadcast_to(np.arange(a_count)[None, :, None], shape).ravel(),
                 "issue": np.broadcast_to(np.arange(i_count)[None, None, :], shape).ravel(),
                 "position": m.own_now.ideal[runs].ravel(),
-                "offer": np.broadcast_to(m.offer[runs, None, :], shape).ravel(),
-                "proposer": np.broadcast_to((m.proposer[runs, None] == np.arange(a_count))[:, :, None], shape).ravel(),
+                "offer": np.broadcast_to(m.table.offer[runs, None, :], shape).ravel(),
+                "proposer": np.broadcast_to(
+                    (m.table.proposer[runs, None] == np.arange(a_count))[:, :, None], shape
+                ).ravel(),
                 "accepted": np.broadcast_to(accepted[:, :, None], shape).ravel(),
-                "utility": np.broadcast_to(m.worth[runs][:, :, None], shape).ravel(),
-                "needed": np.broadcast_to(m.needed[runs][:, :, None], shape).ravel(),
-                "demand": np.broadcast_to(m.demand_now[runs][:, :, None], shape).ravel(),
+                "utility": np.broadcast_to(m.table.worth[runs][:, :, None], shape).ravel(),
+                "needed": np.broadcast_to(m.table.needed[runs][:, :, None], shape).ravel(),
+                "demand": np.broadcast_to(m.table.demand_now[runs][:, :, None], shape).ravel(),
             }
         )
 
