@@ -214,8 +214,9 @@ def replay(
         from sim.outputs.figures.timeline import timeline
         from sim.outputs.report import page
 
-        issues = {name: issue.unit for name, issue in result.spec.issues.items()}
-        parties = result.spec.parties() or list(result.spec.actors)
+        spec = result.spec
+        issues = {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
+        parties = {name: spec.actors[name].label for name in spec.parties() or list(spec.actors)}
         figure = timeline(result.trace, result.events, parties, issues, f"{result.spec.name}: run {run}")
         write_new_text(html, page([figure], f"{result.spec.name}: run {run}"))
         out_console.print(f"timeline: {html}")

@@ -63,9 +63,20 @@ def test_a_variant_in_code_and_its_comparison(cli_folder):
         other.share("converged")
 
 
-def test_replay_through_the_api(cli_folder):
+def test_replay_through_the_api_and_its_timeline_in_labels(cli_folder):
+    from sim.outputs.escape import esc
+    from sim.outputs.figures.timeline import timeline
+
     replayed = sim.replay(cli_folder, 2)
-    assert replayed.spec.name == "russia_syria_baseline" and len(replayed.trace)
+    assert replayed.spec.name == "russia_syria_baseline" and len(replayed.trace) and replayed.kept is None
+    assert replayed.narrative() and not (cli_folder / "replay-run-2.parquet").exists()
+    spec = replayed.spec
+    parties = {name: spec.actors[name].label for name in spec.parties()}
+    issues = {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
+    figure = timeline(replayed.trace, replayed.events, parties, issues, "run 2")
+    names = {trace.name for trace in figure.data}
+    assert {f"{esc(label)} position" for label in parties.values()} <= names
+    assert [a.text for a in figure.layout.annotations][: len(issues)] == [esc(label) for label, _ in issues.values()]
 
 
 def test_a_worker_process_does_not_load_the_api():

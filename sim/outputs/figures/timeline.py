@@ -10,16 +10,19 @@ from plotly.subplots import make_subplots
 from sim.outputs.escape import esc
 
 
-def timeline(trace: pd.DataFrame, events: pd.DataFrame, parties: list[str], issues: dict[str, str], title: str):
+def timeline(trace: pd.DataFrame, events: pd.DataFrame, parties: dict[str, str], issues: dict[str, tuple[str, str]],
+             title: str) -> go.Figure:  # fmt: skip
     """One panel per issue: each party's position and the offer on the table, round by round, with the
-    rounds in which events fired marked. ``issues`` maps issue names to their units."""
-    figure = make_subplots(rows=len(issues), cols=1, shared_xaxes=True, subplot_titles=[esc(i) for i in issues])
-    for row, (issue, unit) in enumerate(issues.items(), 1):
+    rounds in which events fired marked. ``parties`` maps the actors drawn to their labels, ``issues``
+    the issue names to their (label, unit)."""
+    titles = [esc(label) for label, _ in issues.values()]
+    figure = make_subplots(rows=len(issues), cols=1, shared_xaxes=True, subplot_titles=titles)
+    for row, (issue, (_, unit)) in enumerate(issues.items(), 1):
         rows = trace[trace["issue"] == issue]
-        for party in parties:
+        for party, label in parties.items():
             line = rows[rows["actor"] == party]
             figure.add_trace(go.Scatter(x=line["round"], y=line["position"], mode="lines",
-                                        name=f"{esc(party)} position", legendgroup=esc(party), showlegend=row == 1),
+                                        name=f"{esc(label)} position", legendgroup=esc(party), showlegend=row == 1),
                              row=row, col=1)  # fmt: skip
         offers = rows.drop_duplicates("round")
         figure.add_trace(go.Scatter(x=offers["round"], y=offers["offer"], mode="markers", name="offer",
