@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.engine.model import simulate  # noqa: E402
-from sim.experiments.pool import default_workers  # noqa: E402
+from sim.experiments.options import default_workers  # noqa: E402
 from sim.scenario.load import load_scenario  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 

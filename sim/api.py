@@ -18,39 +18,38 @@ one message naming the file, line and path.
 from __future__ import annotations
 
 import copy
+import importlib
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
-import plotly.graph_objects as go
 import yaml
 
 from sim.errors import OutputError
-from sim.experiments import runner, sweep_runner
-from sim.experiments.backtest import SCORES as BACKTEST_SCORES
-from sim.experiments.made_from import run_manifest
-from sim.experiments.pool import (
-    Plan,
-    check_plan,
-    check_workers,
-    chunk_limit,
-    default_chunk,
-    map_in_order,
-    parse_trace_runs,
-    simulate_chunk,
-)
-from sim.experiments.sources import FAN_RUNS, from_scenario, open_folder, results_of, with_fans
-from sim.files import file_kind
-from sim.outputs.comparison import compare_page, figures, label_and_check
-from sim.outputs.results import Results
-from sim.outputs.store import check_new_folder
-from sim.outputs.summary import summarise
-from sim.scenario.limits import MAX_COMPARE_RUNS
+from sim.experiments.options import check_workers, parse_trace_runs
 from sim.scenario.load import load_scenario
 from sim.scenario.loaded import LoadedScenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+    from sim.experiments.pool import Plan
+    from sim.outputs.results import Results
+
+# The machinery behind the API (the engine, pandas, plotly) is imported on first use, so that the
+# command line checks options and scenarios, and refuses bad ones, without loading it.
+LAZY = {"Results": ("sim.outputs.results", "Results"), "BACKTEST_SCORES": ("sim.experiments.backtest", "SCORES")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in LAZY:
+        module, attribute = LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'sim.api' has no attribute {name!r}")
+
 
 DEFAULT_RUNS = 10_000
 DEFAULT_SWEEP_RUNS = 1_000
@@ -87,6 +86,10 @@ def load(path: str | Path, set: dict[str, Any] | list[str] | None = None) -> Loa
 
 def _simulate(spec, plan: Plan, workers: int, progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Every chunk of the plan in memory, in run order: the same rows as the chunk files of a folder."""
+    import pandas as pd
+
+    from sim.experiments.pool import map_in_order, simulate_chunk
+
     chunks = list(plan.chunks())
     jobs = [(spec, start, stop, plan.seed, plan.traced(start, stop)) for start, stop in chunks]
     on_each = None
@@ -116,14 +119,25 @@ def run(
     folder, as ``basing run --out`` writes it; True is a new folder named from the scenario and the time
     under ``results/``. ``trace_runs`` are ranges ``(first, stop)`` of runs to trace (see
     ``parse_trace_runs``). ``command`` is what the folder's manifest records as the call that made it."""
+    import pandas as pd
+
+    from sim.experiments import runner
+    from sim.experiments.inputs import input_blocks
+    from sim.experiments.pool import Plan, check_plan, chunk_limit, default_chunk
+    from sim.outputs.results import Results
+    from sim.outputs.store import check_new_folder
+    from sim.outputs.summary import summarise
+
     loaded = scenario if isinstance(scenario, LoadedScenario) else load(scenario)
     workers = check_workers(workers)
     plan = Plan(runs, seed, chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec)), tuple(trace_runs))
     check_plan(loaded.spec, plan)
     if out is None or out is False:
         table, trace = _simulate(loaded.spec, plan, workers, progress)
-        return Results(loaded.spec, summarise(loaded.spec, table), table, trace=trace, seed=seed,
-                       resolved=loaded.resolved, overrides=loaded.overrides)  # fmt: skip
+        spec = loaded.spec
+        inputs = lambda: pd.concat(input_blocks(spec, seed, runs), ignore_index=True)  # noqa: E731 - on first use
+        return Results(spec, summarise(spec, table), table, trace=trace, seed=seed, resolved=loaded.resolved,
+                       overrides=loaded.overrides, inputs=inputs)  # fmt: skip
     target = check_new_folder(None if out is True else Path(out))
     command = command or ["python", "-c", "sim.run(...)"]
     folder, plan, spec = runner.start(loaded, plan, target, loaded.overrides, command)
@@ -135,13 +149,19 @@ def resume(
 ) -> Results:
     """Finish an interrupted ``run`` in its folder (only the missing chunks run; the finished folder is
     the same as an uninterrupted run's). With ``scenario``, refuse a folder made from another one."""
+    from sim.experiments import runner
+
     workers = check_workers(workers)
     loaded = load_scenario(scenario) if scenario is not None else None
     folder, plan, spec = runner.reopen(Path(path), loaded)
     return _finish_run(folder, plan, spec, workers, progress)
 
 
-def _finish_run(folder, plan: Plan, spec, workers: int, progress: Progress | None) -> Results:
+def _finish_run(folder, plan, spec, workers: int, progress: Progress | None) -> Results:
+    from sim.experiments import runner
+    from sim.experiments.made_from import run_manifest
+    from sim.experiments.sources import results_of
+
     on_progress = None
     if progress is not None:
         progress.start(spec.name, plan.runs, folder.done_runs())
@@ -156,6 +176,8 @@ def _finish_run(folder, plan: Plan, spec, workers: int, progress: Progress | Non
 def open_results(path: str | Path) -> Results:
     """A complete results folder of ``basing run``, its manifest and checksums checked; its tables are
     read when first used."""
+    from sim.experiments.sources import open_folder
+
     return open_folder(Path(path))
 
 
@@ -169,6 +191,8 @@ class Comparison:
 
     def page(self) -> str:
         """The comparison as one self-contained HTML page (``basing compare``'s)."""
+        from sim.outputs.comparison import compare_page
+
         return compare_page(self.items, self.notes, self.figures)
 
 
@@ -177,11 +201,18 @@ def comparison(
     runs: int = DEFAULT_RUNS,
     seed: int = 1,
     workers: int | None = None,
-    fan_runs: int = FAN_RUNS,
+    fan_runs: int = 200,
     on_item: Callable[[str, str], None] | None = None,
 ) -> Comparison:
     """Compare results, results folders and scenario files (run now, ``runs`` each with ``seed``); the
-    first is the reference for differences. ``on_item(verb, name)`` is told of each before its turn."""
+    first is the reference for differences; ``fan_runs`` runs of each are traced for the fan charts.
+    ``on_item(verb, name)`` is told of each before its turn."""
+    from sim.experiments.sources import from_scenario, open_folder, with_fans
+    from sim.files import file_kind
+    from sim.outputs.comparison import figures, label_and_check
+    from sim.outputs.results import Results
+    from sim.scenario.limits import MAX_COMPARE_RUNS
+
     workers = check_workers(workers)
     if runs > MAX_COMPARE_RUNS:
         raise OutputError(f"--runs {runs:,}: compare runs at most {MAX_COMPARE_RUNS:,} runs of each "
@@ -246,6 +277,8 @@ class SweepResults:
 
 def is_sweep_file(path: str | Path) -> bool:
     """True if ``path`` reads as a sweep file (``scenario:``, ``vary:``, ...) rather than a scenario."""
+    from sim.experiments import sweep_runner
+
     return sweep_runner.is_sweep_file(Path(path))
 
 
@@ -273,6 +306,9 @@ def sweep(
     holds all of that itself. ``out`` as for ``run`` (without one, the sweep runs in a temporary folder
     that is removed afterwards). ``scheduler`` (a Dask address) or ``dask_local`` (workers of a new
     local cluster) run it on Dask; ``block`` is the runs per task."""
+    from sim.experiments import sweep_runner
+    from sim.outputs.store import check_new_folder
+
     workers = check_workers(workers)
     if dask_local is not None:
         check_workers(dask_local, "--dask-local")
@@ -302,6 +338,8 @@ def sweep(
 
 
 def _sweep_in(plan, points, specs, outcomes, target, workers, scheduler, dask_local, progress, command):
+    from sim.experiments import sweep_runner
+
     tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
     client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
     try:
@@ -319,6 +357,8 @@ def resume_sweep(
     progress: Progress | None = None,
 ) -> SweepResults:
     """Finish an interrupted sweep in its folder."""
+    from sim.experiments import sweep_runner
+
     workers = check_workers(workers)
     if dask_local is not None:
         check_workers(dask_local, "--dask-local")
@@ -332,6 +372,8 @@ def resume_sweep(
 
 
 def _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress) -> SweepResults:
+    from sim.experiments import sweep_runner
+
     on_progress = None
     if progress is not None:
         progress.start(f"{specs[0].name}: {len(points)} points", plan.runs * len(points), folder.done_runs())
@@ -343,6 +385,79 @@ def _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progre
     sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
     return SweepResults(specs[0].name, folder.read_table("points.parquet"), folder.read_table("summary.parquet"),
                         sensitivity, outcomes, folder.path)  # fmt: skip
+
+
+def discover(
+    results: Results | str | Path,
+    outcome: str,
+    threshold: float | None = None,
+    below: bool = False,
+    method: str = "prim",
+    boxes: int = 1,
+    write: bool = True,
+):
+    """Scenario discovery: under which drawn inputs does ``outcome`` happen, and which inputs matter
+    (see ``sim.experiments.discovery``; ``outcome`` is an indicator, ``status=...``-style condition or a
+    number column with ``threshold``). ``results`` is a results folder or Results; for a folder, with
+    ``write``, the page and table are added to it as ``discovery-<method>-<outcome>.html`` and
+    ``.parquet`` (``.files`` names them). Returns the ``Discovery``: ``.summary``, ``.boxes``,
+    ``.trajectory``, ``.scores`` and ``.sentence()``."""
+    from sim.experiments.discovery import discover as find
+    from sim.experiments.discovery import discovery_table, outcome_of
+    from sim.experiments.sources import open_folder
+    from sim.outputs.discovery_page import discovery_page
+    from sim.outputs.folder import ResultsFolder
+    from sim.outputs.results import Results
+    from sim.outputs.store import table_bytes
+
+    item = results if isinstance(results, Results) else open_folder(Path(results))
+    inputs = item.inputs
+    if inputs is None:
+        raise OutputError(
+            f"{item.origin}: made before basing wrote inputs.parquet (by basing {item.made_with}), "
+            "so its runs' inputs are unknown; run its scenario again to discover what drives it"
+        )
+    wanted = outcome_of(item.runs, item.spec, outcome, threshold, below)
+    found = find(inputs, wanted, method, boxes, item.seed)
+    found.labels = labels = input_labels(item.spec, list(inputs.columns))
+    if write and item.path is not None:
+        stem = discovery_stem(method, outcome, threshold, below, boxes)
+        page = discovery_page(f"{item.spec.name}: what drives '{wanted.text}'", found.sentence(), method,
+                              found.trajectory, found.boxes, found.summary, found.scores, inputs, wanted.cases,
+                              labels, wanted.text, [])  # fmt: skip
+        folder = ResultsFolder.open(item.path)
+        try:
+            for name, data in ((f"{stem}.parquet", table_bytes(discovery_table(found))),
+                               (f"{stem}.html", page.encode("utf-8"))):  # fmt: skip
+                folder.keep(name, data, "this discovery's output")
+                found.files.append(item.path / name)
+        finally:
+            folder.close()
+    return found
+
+
+def discovery_stem(method: str, outcome: str, threshold: float | None, below: bool, boxes: int) -> str:
+    """A discovery's file name, from what it was asked (so two questions never share a file)."""
+    text = outcome.replace("=", "-is-").replace(",", "+")
+    if threshold is not None:
+        text += f"-{'below' if below else 'above'}-{threshold:g}"
+    if boxes > 1:
+        text += f"-{boxes}-boxes"
+    safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in text)[:120]
+    return f"discovery-{method}-{safe}"
+
+
+def input_labels(spec, columns: list[str]) -> dict[str, str]:
+    """Readable names of the inputs: actors and issues by their labels (``Russia: patience``)."""
+    out = {}
+    for column in columns:
+        parts = column.split(".")
+        if parts[0] in ("actors", "derived") and len(parts) > 2 and parts[1] in spec.actors:
+            rest = ".".join(parts[2:])
+            for issue, value in spec.issues.items():
+                rest = rest.replace(f"preferences.{issue}.", f"{value.label}: ")
+            out[column] = f"{spec.actors[parts[1]].label}: {rest}"
+    return out
 
 
 def verify(path: str | Path):
@@ -368,6 +483,7 @@ def backtest(
     names it from the time, None writes nothing). Returns ``(folder path or None, Backtest)``; the
     Backtest holds the ``cases``, ``terms`` and ``aggregate`` tables."""
     from sim.experiments import backtest as backtesting
+    from sim.outputs.store import check_new_folder
 
     workers = check_workers(workers)
     keep = out is not None and out is not False
@@ -380,7 +496,7 @@ def backtest(
     return folder, result
 
 
-def reference(cases: list[str] | None = None):
+def reproduce(cases: list[str] | None = None):
     """Reproduce the published numbers of the reference models (all, or the named ``cases``): a list of
     checks, each with ``case``, ``quantity``, ``expected``, ``got`` and ``passed``."""
     from sim.reference.cases import CASES, run_all
@@ -413,12 +529,14 @@ def scenario_schema() -> dict[str, Any]:
 
 def shares(results: Results) -> pd.DataFrame:
     """Every status's share with its interval, one row each (a table for a notebook)."""
+    import pandas as pd
+
     rows = [{"status": name, **entry} for name, entry in results.summary["status"].items()]
     return pd.DataFrame(rows)
 
 
 __all__ = [
-    "BACKTEST_SCORES",
+    "BACKTEST_SCORES",  # noqa: F822 - resolved on first use by __getattr__
     "DEFAULT_RUNS",
     "DEFAULT_SWEEP_RUNS",
     "Comparison",
@@ -430,13 +548,14 @@ __all__ = [
     "check_workers",
     "compare",
     "comparison",
+    "discover",
     "import_table",
     "is_sweep_file",
     "load",
     "open_results",
     "parse_trace_runs",
-    "reference",
     "replay",
+    "reproduce",
     "resume",
     "resume_sweep",
     "run",

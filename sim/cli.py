@@ -209,6 +209,9 @@ def replay(
     name, kept = result.kept
     for line in result.narrative():
         out_console.print(line)
+    out_console.print(f"drawn inputs of run {run} (as in inputs.parquet):")
+    for line in result.input_lines():
+        out_console.print(line)
     out_console.print(f"trace: {folder / name}" + (" (written by an earlier replay, unchanged)" if kept else ""))
     if html is not None:
         from sim.outputs.figures.timeline import timeline
@@ -264,6 +267,36 @@ def compare(
 
 
 @app.command()
+def discover(
+    folder: Annotated[Path, typer.Argument(help="A complete results folder of basing run.", show_default=False)],
+    outcome: Annotated[
+        str,
+        typer.Option(
+            help="An indicator, status=agreement (or in_force=, walkout_actor=), "
+            "or a number column such as term_tartus with --threshold."
+        ),
+    ],
+    threshold: Annotated[Optional[float], typer.Option(help="Cases: a number column above this value.")] = None,
+    below: Annotated[bool, typer.Option("--below", help="Cases: below --threshold instead.")] = False,
+    method: Annotated[str, typer.Option(help="prim or cart.")] = "prim",
+    boxes: Annotated[int, typer.Option(min=1, max=10, help="Boxes found in turn (PRIM) or leaves shown (CART).")] = 1,
+) -> None:
+    """Which drawn inputs drive an outcome: boxes (PRIM or CART) and feature scores, written beside the runs."""
+    with err_console.status("discovering", spinner="dots"):
+        found = api.discover(folder, outcome, threshold, below, method, boxes)
+    out_console.print(found.sentence())
+    table = Table(title="Feature scores (top 10; 95% interval over bootstrap refits)", title_justify="left")
+    for column in ("rank", "input", "score", "interval"):
+        table.add_column(column, justify="right" if column in ("rank", "score") else "left")
+    for row in found.scores.head(10).itertuples():
+        table.add_row(str(row.rank), found.labels.get(row.input, row.input), f"{row.score:.3f}",
+                      f"{row.low:.3f}-{row.high:.3f}")  # fmt: skip
+    out_console.print(table)
+    for path in found.files:
+        out_console.print(f"discovery: {path}")
+
+
+@app.command()
 def verify(
     folder: Annotated[Path, typer.Argument(help="A results folder (of basing run or sweep).", show_default=False)],
 ) -> None:
@@ -294,7 +327,7 @@ def reference(
     failures_only: Annotated[bool, typer.Option("--failures", help="List only the checks that fail.")] = False,
 ) -> None:
     """Reproduce the published numbers of every reference model; exit code 1 if any check fails."""
-    checks = api.reference(case)
+    checks = api.reproduce(case)
     table = Table(title="Reference cases", title_justify="left")
     for column in ("case", "quantity", "expected", "got", "result"):
         table.add_column(column, justify="right" if column in ("expected", "got") else "left")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import SEED_TEXT, two_party
+from conftest import BASELINE, SEED_TEXT, two_party
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -47,7 +47,10 @@ def pages(tmp_path_factory):
         "case": "toy", "observed": "agreement", "date": "2025-04-01", "summary": "They agreed.",
         "sources": [{"quote": "they agreed on the port", "cite": "https://example.org/news"}]}))  # fmt: skip
     basing("backtest", "a.yaml", "-n", "100", "--out", "backtest", "--workers", "1", cwd=folder)
-    return {"report": folder / "b-run" / "report.html", "compare": folder / "compare.html",
+    basing("run", str(BASELINE), "-n", "2000", "-q", "--out", "base", cwd=folder)
+    basing("discover", "base", "--outcome", "russia_keeps_tartus", cwd=folder)
+    return {"discovery": folder / "base" / "discovery-prim-russia_keeps_tartus.html",
+            "report": folder / "b-run" / "report.html", "compare": folder / "compare.html",
             "sweep": folder / "sweep" / "sweep.html", "backtest": folder / "backtest" / "backtest.html"}  # fmt: skip
 
 
@@ -61,7 +64,7 @@ def browser():
         chromium.close()
 
 
-@pytest.mark.parametrize("name", ["report", "compare", "sweep", "backtest"])
+@pytest.mark.parametrize("name", ["report", "compare", "sweep", "backtest", "discovery"])
 def test_every_figure_renders_without_errors(pages, browser, name):
     page = browser.new_page()
     errors: list[str] = []
@@ -69,7 +72,7 @@ def test_every_figure_renders_without_errors(pages, browser, name):
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(pages[name].as_uri())
     expected = page.locator("div.plotly-graph-div").count()
-    assert expected >= (3 if name in ("sweep", "backtest") else 6)
+    assert expected >= (3 if name in ("sweep", "backtest") else 4 if name == "discovery" else 6)
     page.wait_for_function(
         "n => document.querySelectorAll('div.plotly-graph-div .main-svg').length >= n && "
         "[...document.querySelectorAll('div.plotly-graph-div')].every(d => d._fullLayout)",

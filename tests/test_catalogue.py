@@ -579,6 +579,25 @@ CASES.append(
 )
 
 
+def forget_inputs(root: Path) -> None:
+    """A folder as basing made it before it wrote inputs.parquet: the file gone, and not recorded."""
+    (root / "done" / "inputs.parquet").unlink()
+    rerecord(root / "done")
+
+
+# fmt: off
+DISCOVERY = [
+    Case("discover: an unknown outcome", ["discover", "done", "--outcome", "nonesuch"], 2,
+         ["--outcome nonesuch", "not an indicator"]),
+    Case("discover: an outcome no run has", ["discover", "done", "--outcome", "round", "--threshold", "1e9"], 2,
+         ["no run has it", "nothing to discover"]),
+    Case("discover: a folder made before inputs.parquet", ["discover", "done", "--outcome", "status=agreement"], 2,
+         ["made before basing wrote inputs.parquet"], prepare=forget_inputs),
+]
+# fmt: on
+CASES += DISCOVERY
+
+
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory) -> Path:
     """The results folders the cases use (see ``make_folders``), made once."""

@@ -32,7 +32,7 @@ def baseline_result(tmp_path_factory) -> Path:
 
 
 def test_run_writes_the_results_folder(baseline_result):
-    names = ["manifest.json", "report.html", "runs.parquet", "summary.json"]
+    names = ["inputs.parquet", "manifest.json", "report.html", "runs.parquet", "summary.json"]
     assert sorted(p.name for p in baseline_result.iterdir() if p.name != ".lock") == names
     runs = pd.read_parquet(baseline_result / "runs.parquet")
     assert len(runs) == 400 and runs["run"].tolist() == list(range(400))

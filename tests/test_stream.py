@@ -20,7 +20,8 @@ from test_engine import walkout_prone
 from sim.errors import OutputError
 from sim.experiments import runner
 from sim.experiments.ensemble import run_ensemble
-from sim.experiments.pool import Plan, execute, parse_trace_runs
+from sim.experiments.options import parse_trace_runs
+from sim.experiments.pool import Plan, execute
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.summary import Histogram
 from sim.scenario.load import load_scenario
@@ -43,7 +44,7 @@ def toy(tmp_path_factory) -> Path:
 
 
 def same_files(a: Path, b: Path) -> None:
-    for name in ("runs.parquet", "summary.json"):
+    for name in ("runs.parquet", "inputs.parquet", "summary.json"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 

@@ -7,6 +7,9 @@ influence stage moves ideals in both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -53,12 +56,34 @@ class Layout:
         )
 
 
+# Where the draws of a model's set-up are noted, while ``noting_draws`` is active (the runs' inputs).
+NOTED: ContextVar[dict[str, np.ndarray] | None] = ContextVar("noted_draws", default=None)
+
+
 def draw(value: object, path: str, seed: int, runs: np.ndarray) -> np.ndarray:
     """One value per run: the number itself, or the distribution's inverse CDF at the run's uniform
-    draw for this field. The draw depends only on (seed, run, path)."""
+    draw for this field. The draw depends only on (seed, run, path). A random one is noted under
+    ``path`` while ``noting_draws`` is active."""
     if not is_random(value):
         return np.full(len(runs), float(value))
-    return value.ppf(uniforms(seed, runs, stream_id("param:" + path), 0)[:, 0])
+    drawn = value.ppf(uniforms(seed, runs, stream_id("param:" + path), 0)[:, 0])
+    noted = NOTED.get()
+    if noted is not None:
+        noted[path] = drawn
+    return drawn
+
+
+@contextmanager
+def noting_draws() -> Iterator[dict[str, np.ndarray]]:
+    """Note every random draw made inside the block (a model's set-up): dotted path -> values (R,), in
+    the order drawn. The paths are the scenario's (``actors.russia.patience``,
+    ``actors.syria.strategy.tactics[0].deadline``)."""
+    noted: dict[str, np.ndarray] = {}
+    token = NOTED.set(noted)
+    try:
+        yield noted
+    finally:
+        NOTED.reset(token)
 
 
 def actor_arrays(spec: Scenario, layout: Layout, runs: np.ndarray, seed: int | None) -> ActorArrays:

@@ -11,9 +11,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from sim.engine.model import NegotiationModel
-from sim.errors import FileError, OutputError
+from sim.errors import OutputError
 from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
+from sim.experiments.inputs import inputs_of
 from sim.experiments.made_from import run_manifest, scenario_of
 from sim.files import native
 from sim.outputs.folder import ResultsFolder
@@ -33,11 +34,18 @@ class Replay:
     folder: ResultsFolder
     votes: pd.DataFrame  # run, round, vote: ratification votes
     deadlines: dict[str, tuple[float, float]]  # party -> its deadline (round) and what the others believe
+    inputs: pd.Series | None = None  # the run's drawn inputs (a row of inputs.parquet)
     kept: tuple[str, bool] | None = None  # (file name, written by an earlier replay) once the trace is kept
 
     def narrative(self) -> list[str]:
         """What happened, round by round (see the module function ``narrative``)."""
         return narrative(self)
+
+    def input_lines(self) -> list[str]:
+        """The run's drawn inputs, one ``path = value`` line each (4 significant digits)."""
+        values = self.inputs.drop("run") if self.inputs is not None else pd.Series(dtype=float)
+        return [f"  {path} = " + ("none within the window" if value != value else f"{value:.4g}")
+                for path, value in values.items()]  # fmt: skip
 
 
 def stored_row(folder: ResultsFolder, run: int) -> pd.DataFrame:
@@ -90,8 +98,9 @@ def replay(path: Path, run: int) -> Replay:
     deadlines = party_deadlines(model)  # before any run is retired
     model.run_to_end()
     trace = pd.DataFrame(model.recorder.columns())
+    inputs = inputs_of(spec, record.seed, np.array([run])).iloc[0]
     return Replay(spec, run, stored.iloc[0], trace, model.recorder.events(), folder, model.recorder.vote_table(),
-                  deadlines)  # fmt: skip
+                  deadlines, inputs)  # fmt: skip
 
 
 def party_deadlines(model: NegotiationModel) -> dict[str, tuple[float, float]]:
@@ -106,13 +115,6 @@ def party_deadlines(model: NegotiationModel) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _holds(folder: ResultsFolder, name: str, data: bytes) -> bool:
-    try:
-        return folder.dir.read_bytes(name, len(data)) == data
-    except FileError:  # larger, or unreadable: not these bytes
-        return False
-
-
 def keep_trace(result: Replay) -> tuple[str, bool]:
     """Write the replayed run's trace as ``replay-run-K.parquet`` in the folder; (its name, whether it
     was already there), also kept in ``result.kept``. An earlier replay's file of the same bytes stays as
@@ -123,18 +125,7 @@ def keep_trace(result: Replay) -> tuple[str, bool]:
 
 def _kept(result: Replay) -> tuple[str, bool]:
     name = f"replay-run-{result.run}.parquet"
-    data = table_bytes(result.trace)
-    kind = result.folder.dir.kind(name)
-    if kind == "file" and _holds(result.folder, name, data):
-        return name, True
-    if kind is not None:
-        raise OutputError(f"{result.folder.path / name}: already exists and is not this run's trace; it is never "
-                          "overwritten (move it away to replay again)")  # fmt: skip
-    try:
-        result.folder.dir.create(name, lambda handle: handle.write(data))
-    except FileError as exc:
-        raise OutputError(str(exc)) from None
-    return name, False
+    return name, result.folder.keep(name, table_bytes(result.trace), "this run's trace")
 
 
 def _package(spec: Scenario, offers: pd.Series) -> str:

@@ -14,16 +14,18 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from sim.outputs.escape import UNSAFE, visible
-from sim.outputs.summary import percent
+from sim.outputs.wording import percent
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Fewer terminal columns than this (COLUMNS=0, say) are taken to be a mistake: 80 are used instead.
 MIN_WIDTH = 20

@@ -9,7 +9,7 @@ it is ever followed, and no file is ever overwritten but the manifest, which is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,45 @@ class ResultsFolder:
     def write_table(self, name: str, table: pd.DataFrame) -> None:
         self._create(name, table_writer(table))
 
+    def keep(self, name: str, data: bytes, what: str) -> bool:
+        """Add the file ``name`` holding ``data`` to a (complete) folder, beside its results: True if an
+        earlier call left the same bytes there (kept as it is). A different file of that name is refused,
+        never overwritten; ``what`` names the file in the message."""
+        kind = self.dir.kind(name)
+        if kind == "file":
+            try:
+                if self.dir.read_bytes(name, len(data)) == data:
+                    return True
+            except FileError:  # larger, or unreadable: not these bytes
+                pass
+        if kind is not None:
+            raise OutputError(f"{self.path / name}: already exists and is not {what}; it is never overwritten "
+                              "(move it away to make it again)")  # fmt: skip
+        try:
+            self.dir.create(name, lambda handle: handle.write(data))
+        except FileError as exc:
+            raise OutputError(str(exc)) from None
+        return False
+
+    def write_tables(self, name: str, tables: Iterable[pd.DataFrame]) -> int:
+        """One Parquet file of the tables in order, in the fixed row groups of the merged files (so its
+        bytes do not depend on how the tables were cut); returns the rows written."""
+        return self._write_arrow(name, (pa.Table.from_pandas(table, preserve_index=False) for table in tables))
+
+    def _write_arrow(self, name: str, tables: Iterator[pa.Table]) -> int:
+        """One Parquet file of Arrow tables in fixed row groups; 0, and no file, when there are none."""
+        first = next(tables, None)
+        if first is None:
+            return 0
+        rows = 0
+
+        def write(handle) -> None:
+            nonlocal rows
+            rows = write_row_groups(handle, first, tables)
+
+        self._create(name, write)
+        return rows
+
     def write_text(self, name: str, text: str) -> None:
         self._create(name, text_writer(text))
 
@@ -165,18 +204,7 @@ class ResultsFolder:
                      visit: Callable[[pd.DataFrame], None] | None = None) -> int:  # fmt: skip
         """Merge the chunks ``keys`` in order into ``target``, each checked on the way; ``visit`` sees each
         chunk's rows. Returns the rows written (0, and no file, when no chunk has a trace)."""
-        tables = self.chunks.merged(keys, kind, visit)
-        first = next(tables, None)
-        if first is None:
-            return 0
-        rows = 0
-
-        def write(handle) -> None:
-            nonlocal rows
-            rows = write_row_groups(handle, first, tables)
-
-        self._create(target, write)
-        return rows
+        return self._write_arrow(target, self.chunks.merged(keys, kind, visit))
 
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
         """Merge the chunks in run order into runs.parquet (and trace.parquet), summarise them on the

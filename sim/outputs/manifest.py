@@ -20,7 +20,7 @@ from sim.files import Folder
 from sim.scenario.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_RUNS, MAX_SEED, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS
 from sim.scenario.paths import dotted
 
-RUN_FILES = ("runs.parquet", "trace.parquet", "summary.json", "report.html")
+RUN_FILES = ("runs.parquet", "inputs.parquet", "trace.parquet", "summary.json", "report.html")
 SWEEP_FILES = ("runs.parquet", "points.parquet", "summary.parquet", "sensitivity.parquet", "sweep.html")
 RESULT_FILES = tuple(dict.fromkeys(RUN_FILES + SWEEP_FILES))
 

@@ -11,7 +11,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from sim.outputs.escape import esc
-from sim.outputs.summary import percent  # the terminal's wording: more decimals near 0 and 1
+from sim.outputs.wording import percent  # the terminal's wording: more decimals near 0 and 1
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px; color: #222; padding: 0 1em; }

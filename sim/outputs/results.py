@@ -30,6 +30,9 @@ class Results:
         summary: what ``summary.json`` holds: status shares with 95% intervals, terms, indicators.
         runs: one row per run, the columns of ``runs.parquet`` (read from ``path`` on first use).
         trace: traced runs, one row per (run, round, actor, issue), or None.
+        inputs: every run's drawn inputs, one row per run (the columns of ``inputs.parquet``; see
+            ``sim.experiments.inputs``), read or computed on first use; None for a folder made before
+            basing wrote them.
         path: the results folder, or None for results held in memory.
         seed: the experiment seed (run k depends only on the seed and k).
         made_with: the basing version that made the runs.
@@ -53,6 +56,7 @@ class Results:
         resolved: dict[str, Any] | None = None,
         overrides: list[str] | None = None,
         origin: str | None = None,
+        inputs: Any = UNREAD,  # a table, a function that makes it, or left to be read from path
     ) -> None:
         if runs is None and path is None:
             raise ValueError("results need their runs table or the folder that holds it")
@@ -65,6 +69,7 @@ class Results:
         self.notes: list[str] = []
         self._runs = runs
         self._trace = trace if (trace is not UNREAD or path is not None) else None
+        self._inputs = inputs
 
     def _read(self, read: Callable[[ResultsFolder], Any]) -> Any:
         """``read(folder)`` on this result's folder, opened for the call and closed after it."""
@@ -89,6 +94,16 @@ class Results:
     @trace.setter
     def trace(self, table: pd.DataFrame | None) -> None:
         self._trace = table
+
+    @property
+    def inputs(self) -> pd.DataFrame | None:
+        if callable(self._inputs):
+            self._inputs = self._inputs()
+        elif self._inputs is UNREAD:
+            if self.path is None:
+                return None
+            self._inputs = self._read(lambda f: f.read_table("inputs.parquet") if f.has("inputs.parquet") else None)
+        return self._inputs
 
     def first_traced(self, count: int) -> pd.DataFrame | None:
         """The trace rows of the first ``count`` traced runs (by run id), or None if none were traced.

@@ -17,15 +17,14 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import OutputError
 from sim.files import Folder, FolderExistsError, Writer, file_kind, read_bounded, text_writer, write_new
 from sim.scenario.limits import MAX_FILE_BYTES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def utc_stamp() -> str:
@@ -136,6 +135,9 @@ def create_results_dir(out: Path | None, name: str, base: Path = DEFAULT_BASE) -
 
 def table_bytes(table: pd.DataFrame) -> bytes:
     """``table`` as the bytes of a Parquet file (zstd, without the pandas index)."""
+    import pyarrow as pa  # here, not above: the command line checks its options without loading pyarrow
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()  # native: no Python file object for pyarrow to hold
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), sink, compression="zstd")
     return sink.getvalue().to_pybytes()

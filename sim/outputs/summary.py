@@ -46,14 +46,6 @@ def share(successes: int, trials: int) -> dict[str, float | int]:
     return {"count": int(successes), "n": int(trials), "share": p, "low": low, "high": high}
 
 
-def percent(entry: dict[str, float]) -> tuple[str, str]:
-    """Share and interval in percent, with more decimals where the interval is narrow near 0 or 1."""
-    if entry["share"] is None or entry["share"] != entry["share"]:
-        return "-", "-"
-    digits = 2 if min(entry["high"], 1 - entry["low"]) < 0.01 else 1
-    return f"{100 * entry['share']:.{digits}f}%", f"{100 * entry['low']:.{digits}f}-{100 * entry['high']:.{digits}f}%"
-
-
 class Histogram:
     """Counts of values in equal bins over [low, high]: bounded memory whatever the number of runs, and
     the same counts whatever order the values arrive in. Quantiles take each value at its bin's middle,

@@ -1,0 +1,97 @@
+"""Every run's drawn inputs: the table behind ``inputs.parquet``, one row per run.
+
+Each run of an ensemble draws its own value of every distribution in the scenario, so an ensemble is
+already an experiment over as many combinations of assumptions as it has runs. The columns are:
+
+* ``run``;
+* one column per drawn value, named by the dotted path the engine draws it under, in the field's own
+  units (``actors.russia.patience``, ``actors.syria.preferences.aid.salience``,
+  ``actors.syria.outside_option.value``, ``events.israeli_strikes.hazard``,
+  ``actors.russia.strategy.deadline``, ``actors.syria.strategy.tactics[0].beta``,
+  ``protocol.breakdown_risk``, ...). Only values given as distributions appear: a plain number is the
+  same in every run and explains nothing;
+* the derived inputs of ``DERIVED``, which say in one number what several draws mean together.
+
+The values are those the engine itself drew: the model is built for the runs (its set-up only, nothing
+is simulated) with its draws noted. Run k's inputs depend only on the seed and k, as its outcomes do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.model import NegotiationModel, forget_agent_counter
+from sim.engine.random import stream_id, uniforms
+from sim.engine.state import noting_draws
+from sim.scenario.schema import Scenario
+
+INPUTS_BLOCK = 10_000  # runs set up at once when the inputs are written (bounds memory, not the bytes)
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A derived input: the column name pattern, what it means (with units) and how it is computed from
+    a freshly set-up model (one column per name it returns)."""
+
+    pattern: str
+    meaning: str
+    compute: Callable[[NegotiationModel], dict[str, np.ndarray]]
+
+
+def _first_rounds(model: NegotiationModel) -> dict[str, np.ndarray]:
+    spec, events, out = model.spec, model.events, {}
+    random = [e for e, name in enumerate(events.names) if spec.events[name].hazard is not None]
+    if not random:
+        return out
+    first = np.full((len(model.run_ids), len(events.names)), np.nan)
+    stream = stream_id("events")  # the engine's stream of event draws (sim.engine.events)
+    for t in range(model.layout.horizon):
+        draws = uniforms(model.seed, model.run_ids, stream, t, len(events.names))
+        new = np.isnan(first) & (draws < events.hazard)
+        first[new] = t + 1
+    for e in random:
+        out[f"events.{events.names[e]}.first_round"] = first[:, e]
+    return out
+
+
+def _outside_less_quo(model: NegotiationModel) -> dict[str, np.ndarray]:
+    if model.spec.status_quo is None:
+        return {}
+    outside, flow = model.own_now.outside, model.values.flow
+    return {f"derived.{model.layout.actors[p]}.outside_less_status_quo": outside[:, p] - flow[:, p]
+            for p in model.layout.parties}  # fmt: skip
+
+
+# The one place a derived input is declared: its columns, their meaning and how they are computed.
+DERIVED: tuple[Derived, ...] = (
+    Derived("events.<event>.first_round",
+            "the round (1-based) in which a hazard event's draw first comes up in the run, whether or not "
+            "the talks were still on then; empty if not within the window", _first_rounds),
+    Derived("derived.<party>.outside_less_status_quo",
+            "the party's outside option less its utility of the status quo at the start (0-1 utility; "
+            "above 0: it would rather leave than keep the status quo); with a status quo only",
+            _outside_less_quo),
+)  # fmt: skip
+
+
+def inputs_of(spec: Scenario, seed: int, runs: np.ndarray) -> pd.DataFrame:
+    """The inputs of ``runs`` (global run indices): ``run``, every draw in the order drawn, then the
+    derived inputs."""
+    runs = np.asarray(runs, dtype=np.int64)
+    with noting_draws() as drawn:
+        model = NegotiationModel(spec, runs, seed)
+    columns: dict[str, np.ndarray] = {"run": runs, **drawn}
+    for derived in DERIVED:
+        columns.update(derived.compute(model))
+    forget_agent_counter(model)
+    return pd.DataFrame(columns)
+
+
+def input_blocks(spec: Scenario, seed: int, runs: int, block: int = INPUTS_BLOCK) -> Iterator[pd.DataFrame]:
+    """The inputs of runs 0 .. runs-1, a block of runs at a time (in run order)."""
+    for start in range(0, runs, block):
+        yield inputs_of(spec, seed, np.arange(start, min(start + block, runs)))
