@@ -29,3 +29,9 @@ def test_the_engine_benchmark_measures_the_baseline():
     spec = bench.load_scenario(bench.BASELINE).spec
     rates = bench.batched_rate(spec, 50, 1)
     assert len(rates) == 1 and rates[0] > 0
+
+
+def test_the_inputs_benchmark_writes_a_table():
+    bench = load("bench_inputs")
+    seconds, size = bench.inputs_seconds(200)
+    assert seconds > 0 and size > 1000
