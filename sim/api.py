@@ -340,11 +340,21 @@ def sweep(
 def _sweep_in(plan, points, specs, outcomes, target, workers, scheduler, dask_local, progress, command):
     from sim.experiments import sweep_runner
 
+    def begin_and_finish(client) -> SweepResults:
+        folder = sweep_runner.start(plan, points, outcomes, target, specs[0].name, command)
+        return _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress)
+
+    return _on_dask(plan, points, scheduler, dask_local, begin_and_finish)
+
+
+def _on_dask(plan, points, scheduler: str | None, dask_local: int | None, work: Callable) -> SweepResults:
+    """``work(client)`` with the Dask client asked for (None: the local pool), closed however it ends."""
+    from sim.experiments import sweep_runner
+
     tasks = len(plan.tasks(len(points)))  # never more local Dask workers than there are tasks
     client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))  # an unreachable one fails here
     try:
-        folder = sweep_runner.start(plan, points, outcomes, target, specs[0].name, command)
-        return _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress)
+        return work(client)
     finally:
         sweep_runner.close_dask(client)
 
@@ -363,12 +373,11 @@ def resume_sweep(
     if dask_local is not None:
         check_workers(dask_local, "--dask-local")
     folder, plan, points, specs, outcomes = sweep_runner.reopen(Path(path))
-    tasks = len(plan.tasks(len(points)))
-    client = sweep_runner.dask_client(scheduler, dask_local and min(dask_local, tasks))
-    try:
+
+    def finish(client) -> SweepResults:
         return _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress)
-    finally:
-        sweep_runner.close_dask(client)
+
+    return _on_dask(plan, points, scheduler, dask_local, finish)
 
 
 def _finish_sweep(folder, plan, points, specs, outcomes, workers, client, progress) -> SweepResults:
