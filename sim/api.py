@@ -407,19 +407,20 @@ def discover(
 ):
     """Scenario discovery: under which drawn inputs does ``outcome`` happen, and which inputs matter
     (see ``sim.experiments.discovery``; ``outcome`` is an indicator, ``status=...``-style condition or a
-    number column with ``threshold``). ``results`` is a results folder or Results; for a folder, with
-    ``write``, the page and table are added to it as ``discovery-<method>-<outcome>.html`` and
-    ``.parquet`` (``.files`` names them). Returns the ``Discovery``: ``.summary``, ``.boxes``,
-    ``.trajectory``, ``.scores`` and ``.sentence()``."""
+    number column with ``threshold``). ``results`` is a folder of ``run`` or ``sweep`` (a sweep's
+    inputs add its varied values to the draws), or Results; for a folder, with ``write``, the page and
+    table are added to it as ``discovery-<method>-<outcome>.html`` and ``.parquet`` (``.files`` names
+    them). Returns the ``Discovery``: ``.summary``, ``.boxes``, ``.trajectory``, ``.scores`` and
+    ``.sentence()``."""
     from sim.experiments.discovery import discover as find
-    from sim.experiments.discovery import discovery_table, outcome_of
-    from sim.experiments.sources import open_folder
+    from sim.experiments.discovery import discovery_table, input_labels, outcome_of
+    from sim.experiments.sources import open_any_folder
     from sim.outputs.discovery_page import discovery_page
     from sim.outputs.folder import ResultsFolder
     from sim.outputs.results import Results
     from sim.outputs.store import table_bytes
 
-    item = results if isinstance(results, Results) else open_folder(Path(results))
+    item = results if isinstance(results, Results) else open_any_folder(Path(results))
     inputs = item.inputs
     if inputs is None:
         raise OutputError(
@@ -454,19 +455,6 @@ def discovery_stem(method: str, outcome: str, threshold: float | None, below: bo
         text += f"-{boxes}-boxes"
     safe = "".join(c if c.isalnum() or c in "._+-" else "_" for c in text)[:120]
     return f"discovery-{method}-{safe}"
-
-
-def input_labels(spec, columns: list[str]) -> dict[str, str]:
-    """Readable names of the inputs: actors and issues by their labels (``Russia: patience``)."""
-    out = {}
-    for column in columns:
-        parts = column.split(".")
-        if parts[0] in ("actors", "derived") and len(parts) > 2 and parts[1] in spec.actors:
-            rest = ".".join(parts[2:])
-            for issue, value in spec.issues.items():
-                rest = rest.replace(f"preferences.{issue}.", f"{value.label}: ")
-            out[column] = f"{spec.actors[parts[1]].label}: {rest}"
-    return out
 
 
 def verify(path: str | Path):

@@ -593,6 +593,8 @@ DISCOVERY = [
          ["no run has it", "nothing to discover"]),
     Case("discover: a folder made before inputs.parquet", ["discover", "done", "--outcome", "status=agreement"], 2,
          ["made before basing wrote inputs.parquet"], prepare=forget_inputs),
+    Case("discover: an unfinished sweep", ["discover", "sweep-half", "--outcome", "status=agreement"], 2,
+         ["the sweep is incomplete", "basing sweep --resume"]),
 ]
 # fmt: on
 CASES += DISCOVERY

@@ -89,3 +89,28 @@ def test_replay_prints_the_runs_inputs(tmp_path):
     assert done.returncode == 0, done.stderr
     value = pd.read_parquet(tmp_path / "r" / "inputs.parquet").loc[7, "actors.russia.patience"]
     assert f"actors.russia.patience = {value:.4g}" in done.stdout
+
+
+def test_a_sweeps_inputs_are_its_varied_values_and_each_points_draws(tmp_path):
+    vary = {"actors.russia.patience": "[0.985, {dist: uniform, low: 0.975, high: 0.995}]",
+            "protocol.breakdown_risk": "0.005,0.01"}  # fmt: skip
+    sim.sweep(BASELINE, vary=vary, runs=120, seed=SEED, workers=1, out=tmp_path / "sweep")
+    folder = tmp_path / "sweep"
+    inputs, runs = pd.read_parquet(folder / "inputs.parquet"), pd.read_parquet(folder / "runs.parquet")
+    points = pd.read_parquet(folder / "points.parquet")
+    assert inputs[["point", "run"]].equals(runs[["point", "run"]])  # the rows of runs.parquet, in order
+    assert inputs["varied.protocol.breakdown_risk"].tolist() == points["protocol.breakdown_risk"].repeat(120).tolist()
+    patience = inputs["varied.actors.russia.patience"]  # a number at one point, a mapping at the other: text
+    assert set(patience) == {"0.985", '{"dist": "uniform", "high": 0.995, "low": 0.975}'}
+    base = inputs_of(sim.load(BASELINE).spec, SEED, np.arange(120))
+    for _, rows in inputs.groupby("point"):
+        # the same seed at every point: a value no point varies is the same draw at each
+        assert np.array_equal(rows["actors.syria.outside_option.value"], base["actors.syria.outside_option.value"])
+        drawn = rows["actors.russia.patience"].to_numpy()
+        if patience[rows.index[0]] == "0.985":
+            assert np.isnan(drawn).all()  # a plain number here: nothing drawn, the column empty
+        else:
+            assert np.array_equal(drawn, base["actors.russia.patience"])
+    found = sim.discover(folder, "deal", write=False)  # discovery reads a sweep's folder too
+    assert "varied.protocol.breakdown_risk" in set(found.scores["input"])
+    assert "varied.actors.russia.patience" not in set(found.scores["input"])  # text has no order for a box

@@ -95,7 +95,7 @@ def test_same_files_whatever_the_workers_and_blocks(toy):
                   "protocol.breakdown_risk=0,0.05", "-n", "300", "--workers", "2", "--block", "70", "-q",
                   "--out", "other", cwd=toy)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+    for name in ("points.parquet", "runs.parquet", "inputs.parquet", "summary.parquet"):
         assert (toy / "ref" / name).read_bytes() == (toy / "other" / name).read_bytes(), name
 
 
@@ -124,7 +124,7 @@ def test_resume_a_sweep(toy, tmp_path):
     whole = basing("sweep", "toy.yaml", "--vary", "actors.alpha.patience=0.9:0.99:3", "-n", "200", "--block", "100",
                    "-q", "--out", "whole", cwd=toy)  # fmt: skip
     assert whole.returncode == 0
-    for name in ("runs.parquet", "summary.parquet"):
+    for name in ("runs.parquet", "inputs.parquet", "summary.parquet"):
         assert (tmp_path / "half" / name).read_bytes() == (toy / "whole" / name).read_bytes()
     again = basing("sweep", "--resume", str(tmp_path / "half"), cwd=toy)
     assert again.returncode == 2 and "complete" in again.stderr
@@ -191,7 +191,7 @@ def test_a_dask_cluster_gives_the_same_bytes(toy, dask_cluster):
                   "protocol.breakdown_risk=0,0.05", "-n", "300", "--block", "150", "--scheduler", dask_cluster, "-q",
                   "--out", "on-dask", cwd=toy)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+    for name in ("points.parquet", "runs.parquet", "inputs.parquet", "summary.parquet"):
         assert (toy / "ref" / name).read_bytes() == (toy / "on-dask" / name).read_bytes(), name
 
 
@@ -250,7 +250,7 @@ def test_a_sweep_file_runs_like_the_command_line(toy):
     )
     done = basing("sweep", "file.yaml", "--workers", "1", "--block", "300", "-q", "--out", "from-file", cwd=toy)
     assert done.returncode == 0, done.stderr
-    for name in ("points.parquet", "runs.parquet", "summary.parquet"):
+    for name in ("points.parquet", "runs.parquet", "inputs.parquet", "summary.parquet"):
         assert (toy / "ref" / name).read_bytes() == (toy / "from-file" / name).read_bytes(), name
     clash = basing("sweep", "file.yaml", "-n", "5", cwd=toy)
     assert clash.returncode == 2 and "set --runs in it" in clash.stderr
@@ -295,7 +295,7 @@ def test_a_dying_worker_loses_no_point(toy, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert marker.exists()
-    for name in ("runs.parquet", "summary.parquet"):
+    for name in ("runs.parquet", "inputs.parquet", "summary.parquet"):
         assert (toy / "ref" / name).read_bytes() == (toy / "killed" / name).read_bytes(), name
 
 

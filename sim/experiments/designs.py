@@ -8,7 +8,9 @@ and Morris designs sample ranges with SALib (Herman & Usher 2017), reproducibly 
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -168,3 +170,16 @@ def expand(factors: list[Factor], design: Design, samples: int | None, seed: int
     else:
         matrix = morris.sample(definition, samples, num_levels=4, seed=seed)
     return [dict(zip(paths, (float(v) for v in row), strict=True)) for row in matrix]
+
+
+def column_of(values: list[Any]) -> tuple[list[Any], str]:
+    """One varied parameter's values at every point as one table column: (cells, dtype). Whole numbers
+    stay int64, other numbers are float64, yes/no values bool; anything else (text, or numbers mixed
+    with mappings) is text, with mappings and lists as JSON."""
+    if all(isinstance(v, bool) for v in values):
+        return list(values), "bool"
+    if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
+        return list(values), "int64"
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+        return [float(v) for v in values], "float64"
+    return [v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values], "object"

@@ -25,7 +25,10 @@ import pandas as pd
 
 from sim.errors import OutputError
 from sim.experiments import prim as prim_method
-from sim.outputs.summary import IN_FORCE, statuses_of
+from sim.outputs.discovery_page import Driver
+from sim.outputs.results import Results
+from sim.outputs.summary import IN_FORCE, share, statuses_of
+from sim.outputs.wording import percent
 from sim.scenario.schema import Scenario
 
 METHODS = ("prim", "cart")
@@ -33,6 +36,13 @@ SCORE_REFITS = 10  # bootstrap refits of the feature scores
 SCORE_TREES = 100  # trees per extra-trees fit
 SCORE_SAMPLE = 5_000  # runs per refit at most (the scores' interval comes from the refits)
 CART_DEPTH, CART_LEAF = 4, 0.05  # deepest tree, and smallest leaf as a share of the runs
+# The report's section reads the first REPORT_RUNS runs and fits cheaper scores, so that it adds
+# about a second or two to basing run whatever the runs (basing discover does the full analysis).
+REPORT_RUNS = 4_000
+REPORT_MIN_RUNS = 1_000  # fewer runs make boxes of a few dozen runs: noise, so the section says so
+REPORT_SCORES = {"refits": 4, "trees": 25, "sample": 2_000}
+REPORT_TOP = 3  # inputs named per indicator
+REPORT_LIMITS = 4  # limits named per box
 
 
 @dataclass(frozen=True)
@@ -95,10 +105,13 @@ def outcome_of(runs: pd.DataFrame, spec: Scenario, name: str, threshold: float |
 
 def input_matrix(inputs: pd.DataFrame) -> tuple[list[str], np.ndarray]:
     """The inputs that vary across the runs, and their values (N, D); a missing first round (an event
-    that never came up in the window) counts as one round past the window's end."""
+    that never came up in the window) counts as one round past the window's end. The ids ``run`` and
+    ``point`` are not inputs, and nor is a sweep's varied value given as text (a mapping or a word):
+    boxes need an order."""
     names, columns = [], []
     for name in inputs.columns:
-        if name == "run":
+        if name in ("run", "point") or not (pd.api.types.is_numeric_dtype(inputs[name])
+                                            or pd.api.types.is_bool_dtype(inputs[name])):  # fmt: skip
             continue
         values = inputs[name].to_numpy(dtype=float)
         if name.endswith(".first_round"):
@@ -125,17 +138,26 @@ class Discovery:
     files: list[Path] = field(default_factory=list)  # the files written, if any
     labels: dict[str, str] = field(default_factory=dict)  # readable names of the inputs
 
-    def sentence(self, labels: dict[str, str] | None = None, box: int = 0) -> str:
-        """The box in one line: 'X in 92% of runs where a < 0.46 and b > 0.985; these cover 61% of them'."""
+    def sentence(self, labels: dict[str, str] | None = None, box: int = 0, most: int | None = None) -> str:
+        """The box in one line: 'X: in 92% (90-94%) of runs where a < 0.46 and b > 0.985; these cover
+        61% of the runs with it (40% of all runs)'; the interval is the box density's 95% Wilson
+        interval. With ``most``, at most that many limits are named (those with the lowest quasi-p) and
+        the others counted."""
         if self.summary.empty:
             return f"no box found for {self.outcome.text}"
         row = self.summary.iloc[box]
         limits = self.boxes[(self.boxes["box"] == box) & self.boxes["restricted"]]
         labels = self.labels if labels is None else labels
-        parts = [limit_text(r, labels.get(r.input, r.input)) for r in limits.itertuples()]
+        named = limits if most is None else limits.sort_values("quasi_p", kind="stable").head(most)
+        parts = [limit_text(r, labels.get(r.input, r.input)) for r in named.itertuples()]
+        if len(limits) > len(named):
+            more = len(limits) - len(named)
+            parts.append(f"{more} more limit{'s' if more > 1 else ''}")
         where = " and ".join(parts) if parts else "anywhere (no input restricted)"
+        held = round(row.mass * len(self.outcome.cases))
+        density, interval = percent(share(round(row.density * held), held))
         return (
-            f"{self.outcome.text}: in {row.density:.0%} of runs where {where}; these cover "
+            f"{self.outcome.text}: in {density} ({interval}) of runs where {where}; these cover "
             f"{row.coverage:.0%} of the runs with it ({row.mass:.0%} of all runs)"
         )
 
@@ -205,22 +227,22 @@ def _cart_tables(names, x, y, seed: int):
         pd.DataFrame(limits), pd.DataFrame(summary)  # fmt: skip
 
 
-def feature_scores(names: list[str], x: np.ndarray, y: np.ndarray, seed: int,
-                   refits: int = SCORE_REFITS) -> pd.DataFrame:  # fmt: skip
+def feature_scores(names: list[str], x: np.ndarray, y: np.ndarray, seed: int, refits: int = SCORE_REFITS,
+                   trees: int = SCORE_TREES, sample: int = SCORE_SAMPLE) -> pd.DataFrame:  # fmt: skip
     """Extra-trees importances of every input for the outcome (they sum to 1 in each fit): the mean over
-    ``refits`` fits on bootstrap resamples of the runs (SCORE_SAMPLE at most each) and their 2.5-97.5
-    percentiles as a 95% interval; best first."""
+    ``refits`` fits of ``trees`` trees on bootstrap resamples of the runs (``sample`` at most each) and
+    their 2.5-97.5 percentiles as a 95% interval; best first."""
     from sklearn.ensemble import ExtraTreesClassifier
 
     rng = np.random.default_rng([seed, 15])
     n = len(y)
 
     def fit(rows: np.ndarray, k: int) -> np.ndarray:
-        model = ExtraTreesClassifier(n_estimators=SCORE_TREES, max_features="sqrt", min_samples_leaf=5,
+        model = ExtraTreesClassifier(n_estimators=trees, max_features="sqrt", min_samples_leaf=5,
                                      random_state=k, n_jobs=1)  # fmt: skip
         return model.fit(x[rows], y[rows]).feature_importances_
 
-    refitted = np.array([fit(rng.choice(n, size=min(n, SCORE_SAMPLE), replace=True), k) for k in range(refits)])
+    refitted = np.array([fit(rng.choice(n, size=min(n, sample), replace=True), k) for k in range(refits)])
     table = pd.DataFrame({"input": names, "score": refitted.mean(axis=0), "low": np.percentile(refitted, 2.5, axis=0),
                           "high": np.percentile(refitted, 97.5, axis=0)})  # fmt: skip
     table = table.sort_values(["score", "input"], ascending=[False, True], kind="stable").reset_index(drop=True)
@@ -259,3 +281,52 @@ def discovery_table(found: Discovery) -> pd.DataFrame:
     table.insert(0, "method", found.method)
     table.insert(0, "outcome", found.outcome.name)
     return table
+
+
+def input_labels(spec: Scenario, columns: list[str]) -> dict[str, str]:
+    """Readable names of the inputs: actors and issues by their labels (``Russia: patience``); a sweep's
+    varied parameter as ``varied: ...``."""
+    out = {}
+    for column in columns:
+        varied = column.startswith("varied.")
+        parts = column.removeprefix("varied.").split(".")
+        if parts[0] in ("actors", "derived") and len(parts) > 2 and parts[1] in spec.actors:
+            rest = ".".join(parts[2:])
+            for issue, value in spec.issues.items():
+                rest = rest.replace(f"preferences.{issue}.", f"{value.label}: ")
+            out[column] = f"{'varied: ' if varied else ''}{spec.actors[parts[1]].label}: {rest}"
+    return out
+
+
+def drivers(item: Results, runs: int = REPORT_RUNS, seed: int | None = None) -> list[Driver]:
+    """What drives each indicator of ``item``'s scenario, for the report: PRIM's box in one line and the
+    REPORT_TOP inputs by (cheaper) feature score, from the first ``runs`` runs. Empty for results without
+    inputs, with fewer than REPORT_MIN_RUNS runs, or whose scenario draws nothing. Indicators that hold
+    in exactly the same runs share one analysis."""
+    if not item.spec.outcomes or item.runs_count < REPORT_MIN_RUNS:
+        return []
+    inputs = item.first_inputs(runs)
+    if inputs is None:
+        return []
+    names, x = input_matrix(inputs)
+    if not names:
+        return []
+    table = item.runs.iloc[: len(inputs)]
+    labels = input_labels(item.spec, names)
+    found, done = [], {}
+    for name, indicator in item.spec.outcomes.items():
+        cases = table[name].to_numpy(dtype=bool)
+        if cases.all() or not cases.any():
+            found.append(Driver(indicator.label, f"{'every' if cases.all() else 'no'} run has it: nothing to tell"))
+            continue
+        key = cases.tobytes()
+        if key not in done:
+            trajectory, limits, summary = _prim_tables(names, x, cases, 1)
+            scores = feature_scores(names, x, cases, item.seed if seed is None else seed, **REPORT_SCORES)
+            text = Discovery(Outcome(name, "", cases), "prim", trajectory, limits, summary, scores,
+                             labels=labels).sentence(most=REPORT_LIMITS)  # fmt: skip
+            top = tuple((labels.get(r.input, r.input), r.score, r.low, r.high)
+                        for r in scores.head(REPORT_TOP).itertuples())  # fmt: skip
+            done[key] = (text.removeprefix(": "), top)
+        found.append(Driver(indicator.label, *done[key]))
+    return found

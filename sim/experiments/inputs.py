@@ -14,12 +14,20 @@ already an experiment over as many combinations of assumptions as it has runs. T
 
 The values are those the engine itself drew: the model is built for the runs (its set-up only, nothing
 is simulated) with its draws noted. Run k's inputs depend only on the seed and k, as its outcomes do.
+
+A sweep's ``inputs.parquet`` has a row per (point, run), in the order of its ``runs.parquet``: ``point``,
+``run``, the point's value of each varied parameter as ``varied.<path>`` (a number, a yes/no, or text:
+JSON for a mapping or list), then the draws and derived inputs of every point (a column one point does
+not draw, because its parameters made a distribution a plain number, is empty there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import numbers
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +35,7 @@ import pandas as pd
 from sim.engine.model import NegotiationModel, forget_agent_counter
 from sim.engine.random import stream_id, uniforms
 from sim.engine.state import noting_draws
+from sim.experiments.designs import column_of
 from sim.scenario.schema import Scenario
 
 INPUTS_BLOCK = 10_000  # runs set up at once when the inputs are written (bounds memory, not the bytes)
@@ -95,3 +104,37 @@ def input_blocks(spec: Scenario, seed: int, runs: int, block: int = INPUTS_BLOCK
     """The inputs of runs 0 .. runs-1, a block of runs at a time (in run order)."""
     for start in range(0, runs, block):
         yield inputs_of(spec, seed, np.arange(start, min(start + block, runs)))
+
+
+def sweep_input_blocks(specs: Sequence[Scenario], points: Sequence[dict[str, Any]], seed: int, runs: int,
+                       block: int = INPUTS_BLOCK) -> Iterator[pd.DataFrame]:  # fmt: skip
+    """A sweep's inputs, a block of one point's runs at a time, every block with the same columns and
+    types (see the module's docstring)."""
+    paths = list(points[0]) if points else []
+    varied = {path: column_of([point[path] for point in points]) for path in paths}
+    drawn = _drawn_columns(specs, points, seed)
+    for index, spec in enumerate(specs):
+        for table in input_blocks(spec, seed, runs, block):
+            columns: dict[str, Any] = {"point": np.full(len(table), index, dtype=np.int64), "run": table["run"]}
+            for path in paths:
+                cells, dtype = varied[path]
+                columns[f"varied.{path}"] = pd.Series([cells[index]] * len(table), dtype=dtype)
+            for name in drawn:
+                columns[name] = table[name].to_numpy(dtype=float) if name in table else np.full(len(table), np.nan)
+            yield pd.DataFrame(columns)
+
+
+def _drawn_columns(specs: Sequence[Scenario], points: Sequence[dict[str, Any]], seed: int) -> list[str]:
+    """The draw and derived columns of any point, in the order first seen. Which values a point draws
+    depends only on the shape of its varied values (a number, or which mapping), so one run is set up
+    per shape."""
+    names: dict[str, None] = {}
+    seen = set()
+    for spec, point in zip(specs, points, strict=True):
+        shape = tuple("number" if isinstance(v, numbers.Real) and not isinstance(v, bool)
+                      else json.dumps(v, sort_keys=True) for v in point.values())  # fmt: skip
+        if shape in seen:
+            continue
+        seen.add(shape)
+        names.update(dict.fromkeys(c for c in inputs_of(spec, seed, np.arange(1)).columns if c != "run"))
+    return list(names)

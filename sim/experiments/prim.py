@@ -19,9 +19,10 @@ for a box (a lower and an upper limit on some inputs) in which cases are dense:
 * **More boxes (covering).** The runs in a chosen box are set aside and PRIM runs again on the rest;
   coverage stays a share of all cases of the original table.
 
-No pasting step is done (EMA Workbench and sdtoolkit do not paste by default either). Every input is
-numeric; limits are in the inputs' own units. An input the box does not restrict has the limits of the
-runs' range.
+No pasting step is done: the box is chosen from the peeling trajectory itself (EMA Workbench pastes
+the last box after peeling and leaves the choice of a box to the user; a test checks that our rule,
+applied to its trajectory, gives our box). Every input is numeric; limits are in the inputs' own
+units. An input the box does not restrict has the limits of the runs' range.
 """
 
 from __future__ import annotations
@@ -74,34 +75,44 @@ def peel(x: np.ndarray, y: np.ndarray, alpha: float = ALPHA, mass_min: float = M
          among: np.ndarray | None = None, total_cases: int | None = None) -> list[Box]:  # fmt: skip
     """The peeling trajectory of ``x`` (N, D) for the cases ``y`` (N,) among the runs ``among`` (N,)
     (all, unless given); coverage is a share of ``total_cases`` and mass of N."""
-    n, d = x.shape
+    n = len(x)
     inside = np.ones(n, dtype=bool) if among is None else among.copy()
     cases = int(y.sum()) if total_cases is None else total_cases
     span_low, span_high = x[inside].min(axis=0), x[inside].max(axis=0)
     low, high = span_low.astype(float).copy(), span_high.astype(float).copy()
     trajectory = [_box(x, y, inside, low, high, span_low, span_high, cases, n)]
     while True:
-        held = int(inside.sum())
-        best = None  # (density, kept, -input, -end) -> the best peel, compared as a tuple
-        for j in range(d):
-            values = x[inside, j]
-            for end, bound in ((0, np.quantile(values, alpha)), (1, np.quantile(values, 1.0 - alpha))):
-                keep = (x[:, j] >= bound) if end == 0 else (x[:, j] <= bound)
-                kept = inside & keep
-                count = int(kept.sum())
-                if count == held or count < mass_min * n or count == 0:
-                    continue  # removes nothing (ties), or leaves too small a box
-                key = (float(y[kept].mean()), count, -j, -end)
-                if best is None or key > best[0]:
-                    best = (key, j, end, bound, kept)
-        if best is None:
+        step = _best_peel(x[inside], y[inside], alpha, mass_min * n)
+        if step is None:
             return trajectory
-        _, j, end, bound, inside = best
+        j, end, bound = step
         if end == 0:
             low[j] = bound
+            inside &= x[:, j] >= bound
         else:
             high[j] = bound
+            inside &= x[:, j] <= bound
         trajectory.append(_box(x, y, inside, low, high, span_low, span_high, cases, n))
+
+
+def _best_peel(held_x: np.ndarray, held_y: np.ndarray, alpha: float, smallest: float) -> tuple[int, int, float] | None:
+    """The best peel of a box holding the runs ``held_x`` (M, D) with cases ``held_y`` (M,): (input,
+    end (0 low, 1 high), bound), or None when every peel removes nothing or leaves fewer than
+    ``smallest`` runs. All 2D candidate peels are scored at once."""
+    held, d = held_x.shape
+    bounds = np.stack([np.quantile(held_x, alpha, axis=0), np.quantile(held_x, 1.0 - alpha, axis=0)])  # (2, D)
+    keeps = np.stack([held_x >= bounds[0], held_x <= bounds[1]])  # (2, M, D): the runs each peel keeps
+    counts = keeps.sum(axis=1)
+    hits = (keeps & held_y[None, :, None]).sum(axis=1)
+    valid = (counts != held) & (counts >= smallest) & (counts > 0)
+    if not valid.any():
+        return None
+    density = np.where(valid, hits / np.maximum(counts, 1), -1.0)
+    end, j = np.meshgrid(np.arange(2), np.arange(d), indexing="ij")
+    # best: highest density, then more runs kept, then the first input, then the low end
+    order = np.lexsort((end.ravel(), j.ravel(), -counts.ravel(), -density.ravel()))
+    best = order[0]
+    return int(j.ravel()[best]), int(end.ravel()[best]), float(bounds.ravel()[best])
 
 
 def choose(trajectory: list[Box], min_coverage: float = MIN_COVERAGE) -> int:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
+from sim.experiments.discovery import REPORT_RUNS, drivers
 from sim.experiments.inputs import input_blocks
 from sim.experiments.made_from import run_manifest, scenario_of, spans
 from sim.experiments.pool import Plan, check_plan, execute
@@ -57,6 +58,7 @@ def complete(
         execute(spec, plan, folder, workers, on_progress)
         summary = folder.finalise(spec, plan.chunks())
         folder.write_tables("inputs.parquet", input_blocks(spec, plan.seed, plan.runs))
-        folder.write_text("report.html", run_report(with_fans(results_of(folder, run_manifest(folder)))))
+        item = with_fans(results_of(folder, run_manifest(folder)))
+        folder.write_text("report.html", run_report(item, drivers(item), REPORT_RUNS))
         folder.seal(rows=plan.runs)
     return summary

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.errors import OutputError
+from sim.errors import FileError, OutputError
 from sim.experiments.audit import require_verified
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.made_from import run_manifest, scenario_of, spans
@@ -22,9 +22,10 @@ from sim.experiments.pool import Plan, check_plan, chunk_limit, default_chunk, e
 from sim.experiments.replay import differing_columns
 from sim.files import file_kind
 from sim.outputs.folder import ResultsFolder
-from sim.outputs.manifest import RunManifest
+from sim.outputs.manifest import RunManifest, SweepManifest
 from sim.outputs.results import Results
-from sim.outputs.store import this_version
+from sim.outputs.store import sha256, this_version
+from sim.scenario.errors import ScenarioError
 from sim.scenario.load import load_scenario
 from sim.scenario.schema import Scenario
 
@@ -50,6 +51,32 @@ def open_folder(path: Path) -> Results:
         raise OutputError(f"{path}: the run is {record.status}; finish it with basing run --resume {path}")
     require_verified(path, folder.dir)
     return results_of(folder, record)
+
+
+def open_any_folder(path: Path) -> Results:
+    """A complete, verified folder of ``basing run`` (as ``open_folder``) or of ``basing sweep``. A
+    sweep's results are its runs at every point, in one table with a ``point`` column, read with the
+    swept scenario (without the varied values) for its indicators' names and labels; the scenario file
+    must be as it was when the sweep ran."""
+    if file_kind(path, follow=True) != "folder":
+        raise OutputError(f"{path}: no such results folder or scenario file")
+    folder = ResultsFolder.open(path)
+    record = folder.manifest()
+    if not isinstance(record, SweepManifest):
+        return open_folder(path)
+    if record.status != "complete":
+        raise OutputError(f"{path}: the sweep is {record.status}; finish it with basing sweep --resume {path}")
+    require_verified(path, folder.dir)
+    try:
+        same = sha256(Path(record.scenario)) == record.scenario_sha256
+        spec = load_scenario(record.scenario, list(record.overrides)).spec if same else None
+    except (FileError, ScenarioError):
+        same = False
+    if not same:
+        raise OutputError(f"{path}: its scenario {record.scenario} is gone or has changed since the sweep ran, "
+                          "so its indicators cannot be read with it")  # fmt: skip
+    return Results(spec, {"runs": record.expected_rows()}, path=folder.path, seed=record.seed,
+                   made_with=record.made_with, overrides=list(record.overrides), trace=None)  # fmt: skip
 
 
 def results_of(folder: ResultsFolder, record: RunManifest) -> Results:

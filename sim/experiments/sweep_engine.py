@@ -8,7 +8,6 @@ it stopped and gives the same files whatever the worker count or block size.
 
 from __future__ import annotations
 
-import json
 import math
 import warnings
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pandas as pd
 import yaml
 
 from sim.errors import OutputError
-from sim.experiments.designs import Design, Factor, expand, problem
+from sim.experiments.designs import Design, Factor, column_of, expand, problem
 from sim.experiments.ensemble import run_chunk
 from sim.experiments.pool import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, Span
@@ -190,7 +189,10 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
     count = folder.merge_chunks([task_key(p, s) for p, s, _ in tasks], "runs.parquet", visit=visit)
     if count != plan.runs * len(specs):
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
-    table = pd.DataFrame([{"point": i, **{k: _cell(v) for k, v in p.items()}} for i, p in enumerate(points)])
+    table = pd.DataFrame({"point": np.arange(len(points), dtype=np.int64)})
+    for path in points[0] if points else ():
+        cells, dtype = column_of([p[path] for p in points])
+        table[path] = pd.Series(cells, dtype=dtype)
     folder.write_table("points.parquet", table)
     results.extend(flatten(s.result()) for s in current)
     summary = pd.DataFrame([{"point": i, **row} for i, row in enumerate(results)])
@@ -198,11 +200,6 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
     if plan.design in ("sobol", "morris"):
         folder.write_table("sensitivity.parquet", sensitivity(plan, points, summary, outcomes))
     return summary
-
-
-def _cell(value: Any) -> Any:
-    """A parameter value as a table cell: scalars as they are, mappings and lists as JSON text."""
-    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else value
 
 
 def sensitivity(plan: SweepPlan, points: list[dict[str, Any]], summary: pd.DataFrame, outcomes: list[str]):

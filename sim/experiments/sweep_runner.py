@@ -15,6 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import OutputError
 from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
+from sim.experiments.inputs import sweep_input_blocks
 from sim.experiments.pool import chunk_limit
 from sim.experiments.sweep_engine import (
     SweepPlan,
@@ -246,6 +247,7 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
     with folder.finishing(plan.spans(len(specs))):
         execute_sweep(plan, specs, folder, workers, on_progress, client)
         summary = finalise_sweep(plan, specs, points, folder, outcomes)
+        folder.write_tables("inputs.parquet", sweep_input_blocks(specs, points, plan.seed, plan.runs))
         sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
         drawn = sweep_figures(folder.read_table("points.parquet"), folder.read_table("summary.parquet"), outcomes,
                               plan.design == "grid", sensitivity)  # fmt: skip

@@ -5,6 +5,7 @@ chart that would show nothing is left out, with a note saying so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import plotly.graph_objects as go
 from sim.errors import FileError, OutputError
 from sim.files import write_new
 from sim.outputs import report
+from sim.outputs.discovery_page import Driver, drivers_html
 from sim.outputs.escape import esc
 from sim.outputs.figures import outcomes as plots
 from sim.outputs.figures import tables
@@ -161,8 +163,9 @@ def compare_page(items: list[Results], notes: list[str], figs: list[go.Figure]) 
     return report.document("Comparison: " + " vs ".join(item.label for item in items), body)
 
 
-def run_report(item: Results) -> str:
-    """``report.html`` of one run's results: summary tables, figures, the scenario with its quotes."""
+def run_report(item: Results, drivers: Sequence[Driver] = (), driver_runs: int = 0) -> str:
+    """``report.html`` of one run's results: summary tables, figures, what drives each indicator (the
+    ``drivers``, read from the first ``driver_runs`` runs), the scenario with its quotes."""
     notes = label_and_check([item])
     drawn = figures([item], notes)
     facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
@@ -171,6 +174,7 @@ def run_report(item: Results) -> str:
             + f"<p>{esc(item.spec.question)}</p>" + report.table(["", ""], facts)
             + "<h2>Summary</h2>" + report.summary_tables(item.summary)
             + "<h2>Figures</h2>" + report.figures_html(drawn)
+            + drivers_html(list(drivers), min(driver_runs, item.runs_count), item.runs_count)
             + "<h2>The scenario, with its sources</h2>" + report.scenario_section(item.resolved))  # fmt: skip
     return report.document(f"{item.spec.name}: report", body)
 

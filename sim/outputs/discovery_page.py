@@ -7,6 +7,8 @@ cases; it runs nothing. Every string from a scenario is escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -118,3 +120,31 @@ def discovery_page(title: str, sentence: str, method: str, trajectory: pd.DataFr
             + "<h2>Feature scores</h2>" + report.table(["rank", "input", "score", "95% interval"], top, {0, 2})
             + "<h2>Figures</h2>" + report.figures_html(drawn))  # fmt: skip
     return report.document(title, body)
+
+
+@dataclass(frozen=True)
+class Driver:
+    """What drives one indicator, as the report says it: ``sentence`` (the PRIM box in words, or why
+    there is none) and ``top``, the best inputs by feature score as (label, score, low, high)."""
+
+    outcome: str
+    sentence: str
+    top: tuple[tuple[str, float, float, float], ...] = ()
+
+
+def drivers_html(drivers: list[Driver], runs: int, total: int) -> str:
+    """The report's "What drives the outcome" section: one line and the top inputs per indicator."""
+    if not drivers:
+        return ""
+    read = f"the first {runs:,} of the {total:,} runs" if runs < total else f"all {total:,} runs"
+    rows = [[d.outcome, d.sentence, "; ".join(f"{label} {score:.2f} ({low:.2f}-{high:.2f})"
+                                           for label, score, low, high in d.top) or "-"]
+            for d in drivers]  # fmt: skip
+    return (
+        "<h2>What drives the outcome</h2>"
+        f"<p>Read from the drawn inputs of {read}: PRIM's box (the densest with at least half the runs that have the "
+        "indicator; the interval is the box share's 95% interval) and the inputs with the highest "
+        "extra-trees feature scores (mean and 95% interval over bootstrap refits). The full analysis, "
+        "with more boxes and figures: <code>basing discover FOLDER --outcome NAME</code>.</p>"
+        + report.table(["indicator", "where it is most likely", "top inputs by feature score"], rows)
+    )

@@ -21,7 +21,14 @@ from sim.scenario.limits import MAX_JSON_BYTES, MAX_JSON_DEPTH, MAX_RUNS, MAX_SE
 from sim.scenario.paths import dotted
 
 RUN_FILES = ("runs.parquet", "inputs.parquet", "trace.parquet", "summary.json", "report.html")
-SWEEP_FILES = ("runs.parquet", "points.parquet", "summary.parquet", "sensitivity.parquet", "sweep.html")
+SWEEP_FILES = (
+    "runs.parquet",
+    "inputs.parquet",
+    "points.parquet",
+    "summary.parquet",
+    "sensitivity.parquet",
+    "sweep.html",
+)
 RESULT_FILES = tuple(dict.fromkeys(RUN_FILES + SWEEP_FILES))
 
 

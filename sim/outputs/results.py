@@ -105,6 +105,20 @@ class Results:
             self._inputs = self._read(lambda f: f.read_table("inputs.parquet") if f.has("inputs.parquet") else None)
         return self._inputs
 
+    def first_inputs(self, count: int) -> pd.DataFrame | None:
+        """The inputs of the first ``count`` runs (by run id), or None; from a folder, only those rows
+        are read."""
+        if self._inputs is UNREAD and self.path is not None:
+
+            def head(folder: ResultsFolder) -> pd.DataFrame | None:
+                if not folder.has("inputs.parquet"):
+                    return None
+                return folder.read_arrow("inputs.parquet", filters=[("run", "<", count)]).to_pandas()
+
+            return self._read(head)
+        inputs = self.inputs
+        return None if inputs is None else inputs.iloc[:count].reset_index(drop=True)
+
     def first_traced(self, count: int) -> pd.DataFrame | None:
         """The trace rows of the first ``count`` traced runs (by run id), or None if none were traced.
         From a folder, only those rows are read."""
