@@ -36,11 +36,15 @@ def run_chunk(
     seed: int,
     trace: bool = False,
     on_progress: Callable[[int], None] | None = None,
+    check: Callable[[], None] | None = None,
 ) -> Ensemble:
-    """Simulate the runs ``run_ids`` in one batch; ``on_progress(k)`` is told of k more finished runs."""
+    """Simulate the runs ``run_ids`` in one batch; ``on_progress(k)`` is told of k more finished runs;
+    ``check()`` is called before every round (it may raise, to stop the batch: a superseded change)."""
     model = NegotiationModel(spec, run_ids, seed, trace=trace)
     finished = 0
     while model.running and model.round_index < model.layout.horizon:
+        if check is not None:
+            check()
         model.step()
         now = len(run_ids) - int(model.state.active.sum()) if model.running else len(run_ids)
         if on_progress is not None and now > finished:

@@ -5,7 +5,7 @@ chart that would show nothing is left out, with a note saying so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -69,9 +69,15 @@ def _issue_axes(spec: Scenario) -> dict[str, tuple[str, str]]:
     return {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
 
 
-def figures(items: list[Results], notes: list[str] | None = None) -> list[go.Figure]:
+# The figures of a bargaining comparison, in page order (``figures(..., parts=...)`` picks some).
+PARTS = ("status", "in_force", "force", "terms", "survival", "walkouts", "indicators", "utilities", "fans")
+
+
+def figures(items: list[Results], notes: list[str] | None = None,
+            parts: Collection[str] = PARTS) -> list[go.Figure]:  # fmt: skip
     """The comparison's figures, in page order; the first result is the reference for differences. A
-    chart that would show nothing is left out, with a line in ``notes`` saying so."""
+    chart that would show nothing is left out, with a line in ``notes`` saying so. ``parts`` (of
+    ``PARTS``) chooses which of a bargaining scenario's figures to draw."""
     notes = [] if notes is None else notes
     first = items[0].spec
     actor_labels = {name: actor.label for item in items for name, actor in item.spec.actors.items()}
@@ -79,56 +85,75 @@ def figures(items: list[Results], notes: list[str] | None = None) -> list[go.Fig
     horizon = max(item.spec.protocol.horizon for item in items)
     round_days = first.protocol.round_days
     issues = {name: axes for item in items for name, axes in _issue_axes(item.spec).items()}
-    traces = {item.label: item.trace for item in items if item.trace is not None}
-    fan = tables.position_fans(traces, horizon)
     if items[0].influence_only:
-        out = [
-            plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
-            plots.survival(
-                tables.no_deal_yet(runs, horizon, "converged"),
-                round_days,
-                "Chance that positions have not converged yet",
-                "share of runs not converged",
-            ),
-            _overlaid(items, runs, issues, "forecast_mean_", "Forecast: weighted mean position at the end"),
-        ]
-        wins = [c for c in items[0].runs.columns if c.startswith("win_")]
-        if wins and all(set(wins) <= set(item.runs.columns) for item in items):
-            spread = tables.spreads(
-                runs, {c: actor_labels.get(c.removeprefix("win_"), c.removeprefix("win_")) for c in wins}
-            )
-            out.append(plots.boxes(spread, "Winning probability of each actor's final position", "probability",
-                                   "actor", [0, 1]))  # fmt: skip
+        out = _influence_figures(items, runs, issues, horizon, round_days, actor_labels)
     else:
-        parties = list(dict.fromkeys(p for item in items for p in item.spec.parties()))
-        labels = {name: o.label for item in items for name, o in item.spec.outcomes.items()}
-        shared = [name for name in labels if all(name in item.runs for item in items)]
-        paired = {item.label: item.seed == items[0].seed for item in items}
-        actors = list(dict.fromkeys(a for item in items for a in item.spec.actors))
-        shared_actors = [a for a in actors if all(f"utility_{a}" in item.runs for item in items)]
-        statuses = tuple(s for s in STATUSES if any(s in statuses_of(item.spec) for item in items))
-        out = [plots.status_bars(tables.status_shares(runs, statuses)),
-               _overlaid(items, runs, issues, "term_", "Agreed terms per issue", only="agreement"),
-               plots.survival(tables.no_deal_yet(runs, horizon), round_days)]  # fmt: skip
+        out = _bargaining_figures(items, runs, issues, horizon, round_days, actor_labels, notes, set(parts))
+    if "fans" in parts:
+        traces = {item.label: item.trace for item in items if item.trace is not None}
+        fan = tables.position_fans(traces, horizon)
+        for label in dict.fromkeys(fan["scenario"]):
+            out.append(plots.fans(fan, issues, round_days, label, actor_labels))
+    return out
+
+
+def _influence_figures(items, runs, issues, horizon: int, round_days: float, actor_labels) -> list[go.Figure]:
+    out = [
+        plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
+        plots.survival(
+            tables.no_deal_yet(runs, horizon, "converged"),
+            round_days,
+            "Chance that positions have not converged yet",
+            "share of runs not converged",
+        ),
+        _overlaid(items, runs, issues, "forecast_mean_", "Forecast: weighted mean position at the end"),
+    ]
+    wins = [c for c in items[0].runs.columns if c.startswith("win_")]
+    if wins and all(set(wins) <= set(item.runs.columns) for item in items):
+        spread = tables.spreads(
+            runs, {c: actor_labels.get(c.removeprefix("win_"), c.removeprefix("win_")) for c in wins}
+        )
+        out.append(plots.boxes(spread, "Winning probability of each actor's final position", "probability",
+                               "actor", [0, 1]))  # fmt: skip
+    return out
+
+
+def _bargaining_figures(items, runs, issues, horizon: int, round_days: float, actor_labels, notes: list[str],
+                        parts: set[str]) -> list[go.Figure]:  # fmt: skip
+    parties = list(dict.fromkeys(p for item in items for p in item.spec.parties()))
+    labels = {name: o.label for item in items for name, o in item.spec.outcomes.items()}
+    shared = [name for name in labels if all(name in item.runs for item in items)]
+    paired = {item.label: item.seed == items[0].seed for item in items}
+    actors = list(dict.fromkeys(a for item in items for a in item.spec.actors))
+    shared_actors = [a for a in actors if all(f"utility_{a}" in item.runs for item in items)]
+    statuses = tuple(s for s in STATUSES if any(s in statuses_of(item.spec) for item in items))
+    in_force = all("in_force" in item.runs for item in items)  # folders of basing 0.2 on
+    out = []
+    if "status" in parts:
+        out.append(plots.status_bars(tables.status_shares(runs, statuses)))
+    if "in_force" in parts and in_force:
+        out.append(plots.status_bars(tables.status_shares(runs, IN_FORCE, "in_force"),
+                                     "What is in force when the window closes"))  # fmt: skip
+    if "force" in parts and in_force:
+        out.append(_overlaid(items, runs, issues, "force_", "Terms in force at the end (agreed, or the status quo's)"))
+    if "terms" in parts:
+        out.append(_overlaid(items, runs, issues, "term_", "Agreed terms per issue", only="agreement"))
+    if "survival" in parts:
+        out.append(plots.survival(tables.no_deal_yet(runs, horizon), round_days))
+    if "walkouts" in parts:
         walkouts = tables.walkouts_by_round(runs, parties, horizon)
         if walkouts["share"].gt(0).any():
             out.append(plots.walkout_curves(walkouts, round_days, actor_labels))
         else:
             notes.append("nobody walked out in any run" + ("" if len(items) == 1 else " of any scenario"))
-        if all("in_force" in item.runs for item in items):  # folders of basing 0.2 on
-            out[1:1] = [plots.status_bars(tables.status_shares(runs, IN_FORCE, "in_force"),
-                                          "What is in force when the window closes"),
-                        _overlaid(items, runs, issues, "force_", "Terms in force at the end (agreed, or the status "
-                                                                 "quo's)")]  # fmt: skip
-        if shared:
-            forest = tables.indicator_forest(runs, {n: labels[n] for n in shared},
-                                             np.random.default_rng(BOOTSTRAP_SEED), paired=paired)  # fmt: skip
-            out.append(plots.forest(forest))
+    if "indicators" in parts and shared:
+        forest = tables.indicator_forest(runs, {n: labels[n] for n in shared},
+                                         np.random.default_rng(BOOTSTRAP_SEED), paired=paired)  # fmt: skip
+        out.append(plots.forest(forest))
+    if "utilities" in parts:
         out.append(plots.boxes(tables.spreads(runs, {f"utility_{a}": actor_labels[a] for a in shared_actors}),
                                "Each actor's utility of the outcome", "utility (0 = worst, 1 = ideal package)",
                                "actor", [0, 1]))  # fmt: skip
-    for label in dict.fromkeys(fan["scenario"]):
-        out.append(plots.fans(fan, issues, round_days, label, actor_labels))
     return out
 
 
