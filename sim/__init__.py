@@ -27,6 +27,8 @@ API = (
     "compare",
     "comparison",
     "discover",
+    "explore",
+    "explorer",
     "import_table",
     "is_sweep_file",
     "load",

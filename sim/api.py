@@ -446,6 +446,64 @@ def discover(
     return found
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def explorer(scenario: str | Path, runs: int | None = None, seed: int = 1):
+    """A scenario opened for ``basing explore`` (``sim.experiments.explore.Explorer``): its controls, its
+    runs as written (``.base``), ``.evaluate({path: text})`` of a change (validated as a file is, run with
+    the same seed and runs), ``.drivers()`` and ``.save_variant(texts, name, question)``. From a notebook
+    this is the page without the page."""
+    from sim.experiments.explore import EXPLORE_RUNS, Explorer
+
+    return Explorer(scenario, EXPLORE_RUNS if runs is None else runs, seed)
+
+
+def explore(
+    scenario: str | Path,
+    runs: int | None = None,
+    seed: int = 1,
+    host: str = "127.0.0.1",
+    port: int = 8050,
+    on_ready: Callable[[str], None] | None = None,
+    on_start: Callable[[], None] | None = None,
+) -> None:
+    """``basing explore``: serve the page of ``explorer(scenario, runs, seed)`` on ``host``:``port``
+    until Ctrl-C. The options are checked first; then ``on_start()`` is called, the scenario is run as
+    written, and ``on_ready(url)`` is called as the server starts. Only loopback is served unless
+    another host is asked for (the CLI then warns that anyone who can reach it can run the model)."""
+    import logging
+    import socket
+
+    from sim.experiments.explore import MAX_EXPLORE_RUNS
+    from sim.outputs.explore_page import make_app, serve
+
+    if runs is not None and not 1 <= runs <= MAX_EXPLORE_RUNS:
+        raise OutputError(f"--runs {runs}: basing explore runs 1 to {MAX_EXPLORE_RUNS:,} runs per change")
+    if not 1 <= port <= 65535:
+        raise OutputError(f"--port {port}: a port is 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise OutputError(f"--host {host}: not an address of this machine ({exc})") from None
+    with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:  # refuse a busy port with one line
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
+        try:
+            probe.bind(infos[0][4])
+        except OSError as exc:
+            raise OutputError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
+                              "choose another --port") from None  # fmt: skip
+    if on_start is not None:
+        on_start()
+    opened = explorer(scenario, runs, seed)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the terminal
+    app = make_app(opened, f"{opened.loaded.spec.name}: explore")
+    try:
+        serve(app, host, port, on_ready)
+    finally:
+        opened.close()
+
+
 def discovery_stem(method: str, outcome: str, threshold: float | None, below: bool, boxes: int) -> str:
     """A discovery's file name, from what it was asked (so two questions never share a file)."""
     text = outcome.replace("=", "-is-").replace(",", "+")
@@ -546,6 +604,8 @@ __all__ = [
     "compare",
     "comparison",
     "discover",
+    "explore",
+    "explorer",
     "import_table",
     "is_sweep_file",
     "load",

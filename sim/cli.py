@@ -297,6 +297,34 @@ def discover(
 
 
 @app.command()
+def explore(
+    scenario: ScenarioPath,
+    runs: Annotated[Optional[int], typer.Option("--runs", "-n", help="Runs per change (default 2,000).")] = None,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed of every run.")] = 1,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8050,
+    host: Annotated[str, typer.Option(help="Address to serve on; anything but loopback is warned about.")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Change an assumption in the browser and watch the distributions move (a local web page)."""
+
+    def start() -> None:  # once the options are checked
+        if host not in api.LOOPBACK:
+            err_console.print(f"warning: serving on {host}, not only this machine: anyone who can reach port "
+                              f"{port} can run the model and save variant files beside the scenario")  # fmt: skip
+        err_console.print("explore: running the scenario as written")
+
+    def ready(url: str) -> None:
+        out_console.print(f"explore: {url} (Ctrl-C stops)")
+
+    try:
+        api.explore(scenario, runs, seed, host, port, ready, start)
+    except KeyboardInterrupt:  # Ctrl-C is how the page is closed: a clean stop, at any moment
+        pass
+    out_console.print("explore: stopped")
+
+
+@app.command()
 def verify(
     folder: Annotated[Path, typer.Argument(help="A results folder (of basing run or sweep).", show_default=False)],
 ) -> None:

@@ -27,3 +27,7 @@ class FileError(InputError):
 
 class WorkerError(Exception):
     """Worker processes kept dying; the folder holds the finished chunks and can be resumed (exit code 1)."""
+
+
+class SupersededError(Exception):
+    """A newer change arrived while this one was running (``basing explore``): its results are not wanted."""

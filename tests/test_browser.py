@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import BASELINE, SEED_TEXT, two_party
+from conftest import BASELINE, ROOT, SEED_TEXT, two_party
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
@@ -100,3 +100,70 @@ def test_markup_in_labels_shows_as_text(pages, browser):
     assert MARKUP in page.inner_text("body")  # the question, as text
     assert page.evaluate("window.__injected") is None
     page.close()
+
+
+def test_explore_redraws_on_a_change_rejects_a_bad_value_and_saves_a_variant(browser, tmp_path):
+    """basing explore on the baseline, served by the command line: a changed control redraws the figures
+    beside the scenario as written with the differences, an invalid value gets the schema's message
+    beside its control, a saved variant validates, and Ctrl-C stops the server cleanly."""
+    import signal
+    import socket
+
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    (tmp_path / "scenarios").mkdir()
+    scenario = tmp_path / "scenarios" / BASELINE.name
+    shutil.copy(BASELINE, scenario)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sim", "explore", str(scenario), "--runs", "1000", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        url = server.stdout.readline().split()[1]
+        assert url == f"http://127.0.0.1:{port}/"
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url)
+        page.wait_for_selector("#figure-status .main-svg", timeout=60_000)
+        names = "() => document.querySelector('#figure-status .js-plotly-plot').data.map(t => t.name)"
+        assert page.evaluate(names) == ["as written"]
+        before = page.inner_text("#status")
+        page.locator("summary", has_text="Syria's new government (actor)").click()
+        field = page.locator("[data-path='actors.syria.outside_option.value.mode'] input")
+        field.fill("0.58")
+        field.press("Enter")
+        page.wait_for_function("b => document.querySelector('#status').innerText !== b", arg=before, timeout=60_000)
+        page.wait_for_function(f"() => ({names})().includes('changed')", timeout=30_000)  # the figure changed
+        assert "actors.syria.outside_option.value.mode=0.58" in page.inner_text("#status")
+        differences = page.locator("#indicators tbody tr td:nth-child(4)").all_inner_texts()
+        assert any(d.endswith(")") and "pts" in d and not d.startswith("+0.0") for d in differences)
+        page.locator("summary", has_text="Russia (actor)").click()
+        low = page.locator("[data-path='actors.russia.patience.low'] input")
+        low.fill("1.7")
+        low.press("Enter")
+        problem = page.locator("[data-problem='actors.russia.patience.low']")
+        problem.wait_for(state="visible", timeout=30_000)
+        page.wait_for_function("() => document.querySelector(\"[data-problem='actors.russia.patience.low']\")"
+                               ".textContent.includes('must be below high')", timeout=30_000)  # fmt: skip
+        assert "not run" in page.inner_text("#status")
+        low.fill("0.975")  # as written again
+        low.press("Enter")
+        page.wait_for_function("() => !document.querySelector('#status').innerText.startsWith('not run')",
+                               timeout=30_000)  # fmt: skip
+        assert problem.inner_text() == ""
+        page.fill("#variant-name", "syria_better_outside_option")
+        page.fill("#variant-question", "What if Syria's outside option is a little better?")
+        page.click("#save")
+        page.wait_for_selector("#saved-path", timeout=30_000)
+        saved = scenario.parent / "syria_better_outside_option.yaml"
+        assert saved.exists() and str(saved) in page.inner_text("#saved-path")
+        assert errors == []
+        page.close()
+    finally:
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=60)
+    assert server.returncode == 0 and "explore: stopped" in out and "Traceback" not in err
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(saved)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr

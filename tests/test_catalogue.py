@@ -596,8 +596,16 @@ DISCOVERY = [
     Case("discover: an unfinished sweep", ["discover", "sweep-half", "--outcome", "status=agreement"], 2,
          ["the sweep is incomplete", "basing sweep --resume"]),
 ]
+EXPLORE = [
+    Case("explore: more runs than the cap", ["explore", "s.yaml", "--runs", "50000"], 2,
+         ["--runs 50000", "1 to 20,000"], {"s.yaml": VALID}),
+    Case("explore: a port out of range", ["explore", "s.yaml", "--port", "70000"], 2, ["a port is 1 to 65535"],
+         {"s.yaml": VALID}),
+    Case("explore: a host that is no address", ["explore", "s.yaml", "--host", "no such host", "--port", "8050"], 2,
+         ["--host no such host", "not an address"], {"s.yaml": VALID}),
+]
 # fmt: on
-CASES += DISCOVERY
+CASES += DISCOVERY + EXPLORE
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,202 @@
+"""basing explore without the browser: the controls are the scenario's numbers with their fields'
+documentation, a change is judged by the same schema as a file and runs the same runs as the scenario
+as written, a newer change stops an older one, and a saved variant is a file basing validates."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+import yaml
+from conftest import BASELINE, ROOT
+
+import sim
+from sim.errors import OutputError, SupersededError
+from sim.experiments.explore import Explorer
+
+RUNS = 300
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    opened = Explorer(BASELINE, RUNS, seed=3, workers=1)
+    yield opened
+    opened.close()
+
+
+def numbers(node) -> int:
+    if isinstance(node, bool):
+        return 0
+    if isinstance(node, (int, float)):
+        return 1
+    if isinstance(node, dict):
+        return sum(numbers(v) for v in node.values())
+    if isinstance(node, list):
+        return sum(numbers(v) for v in node)
+    return 0
+
+
+def test_every_number_of_the_scenario_is_a_control_with_its_fields_documentation(explorer):
+    resolved = explorer.loaded.resolved
+    assert len(explorer.controls) == numbers(resolved) > 150
+    patience = explorer.by_path["actors.russia.patience.low"]
+    assert patience.group == "Russia (actor)" and patience.value == resolved["actors"]["russia"]["patience"]["low"]
+    assert "discount factor" in patience.help and "Lower bound" in patience.help
+    horizon = explorer.by_path["protocol.horizon"]
+    assert (horizon.low, horizon.high, horizon.whole) == (1.0, 10000.0, True) and "rounds" in horizon.help
+    deadline = explorer.by_path["actors.syria.strategy.tactics[0].deadline.mode"]  # a value inside a list
+    assert deadline.group == "Syria's new government (actor)"
+    groups = {c.group for c in explorer.controls}
+    assert {"Protocol", "Status quo"} <= groups and any(g.endswith("(event)") for g in groups)
+    assert any(g.endswith("(issue)") for g in groups)
+
+
+def test_no_change_is_the_scenario_as_written(explorer):
+    written = explorer.by_path["actors.russia.patience.low"].value
+    found = explorer.evaluate({"actors.russia.patience.low": repr(written)})
+    assert found.results is explorer.base and found.overrides == [] and not found.problems
+
+
+def test_a_change_runs_what_basing_run_with_the_same_override_runs(explorer):
+    found = explorer.evaluate({"actors.syria.outside_option.value.mode": "0.55"})
+    assert not found.problems and found.overrides == ["actors.syria.outside_option.value.mode=0.55"]
+    again = sim.run(sim.load(BASELINE, found.overrides), runs=RUNS, seed=3, workers=1)
+    assert found.results.runs.equals(again.runs)  # the same schema, the same runs: only the change differs
+    assert np.array_equal(found.results.runs["run"], explorer.base.runs["run"])
+    assert not found.results.runs["utility_syria"].equals(explorer.base.runs["utility_syria"])
+
+
+def test_a_value_under_a_list_overrides_the_whole_list_with_the_rest_as_written(explorer):
+    found = explorer.evaluate({"actors.syria.strategy.tactics[0].deadline.mode": "30"})
+    assert not found.problems
+    (override,) = found.overrides
+    assert override.startswith("actors.syria.strategy.tactics=[")
+    tactics = yaml.safe_load(override.split("=", 1)[1])
+    written = explorer.loaded.resolved["actors"]["syria"]["strategy"]["tactics"]
+    assert tactics[0]["deadline"]["mode"] == 30 and tactics[1] == written[1]
+    assert found.results.spec.actors["syria"].strategy.tactics[0].deadline.mode == 30
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("1.7", "must be below high"),  # the schema's own message, as for a file
+        ("{dist: normal}", "give one number"),  # a mapping: nothing but one number is read
+        ("[1, 2]", "give one number"),
+        ("", "give one number"),
+        ("__import__('os')", "valid number"),  # text is text, never evaluated
+        (".nan", "finite"),
+    ],
+)
+def test_an_invalid_value_gets_the_schemas_message_beside_its_control(explorer, text, words):
+    found = explorer.evaluate({"actors.russia.patience.low": text})
+    assert found.results is None and words in found.problems["actors.russia.patience.low"]
+
+
+def test_the_message_is_the_one_basing_validate_gives(explorer, tmp_path):
+    found = explorer.evaluate({"protocol.horizon": "0"})
+    done = subprocess.run([sys.executable, "-m", "sim", "validate", str(BASELINE), "--set", "protocol.horizon=0"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 2 and found.problems["protocol.horizon"] in done.stderr
+
+
+def test_a_newer_change_stops_the_one_running():
+    opened = Explorer(BASELINE, 6000, seed=1, workers=1)
+    failures: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            opened.evaluate({"actors.syria.outside_option.value.mode": "0.55"})
+        except BaseException as exc:  # the test wants whatever it raised
+            failures.append(exc)
+
+    worker = threading.Thread(target=first)
+    started = time.perf_counter()
+    worker.start()
+    time.sleep(0.3)
+    newer = opened.evaluate({"actors.syria.outside_option.value.mode": "0.45"})
+    worker.join(timeout=60)
+    assert len(failures) == 1 and isinstance(failures[0], SupersededError)
+    assert newer.results is not None and len(newer.results.runs) == 6000
+    assert time.perf_counter() - started < 60
+
+
+def test_runs_are_capped():
+    with pytest.raises(OutputError, match="1 to 20,000"):
+        Explorer(BASELINE, 50_000)
+
+
+def copy_project(tmp_path):
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    (tmp_path / "scenarios").mkdir()
+    shutil.copy(BASELINE, tmp_path / "scenarios" / BASELINE.name)
+    return tmp_path / "scenarios" / BASELINE.name
+
+
+def test_a_saved_variant_extends_the_scenario_validates_and_never_replaces_a_file(tmp_path):
+    scenario = copy_project(tmp_path)
+    opened = Explorer(scenario, 100, workers=1)
+    texts = {"actors.syria.strategy.tactics[0].deadline.mode": "30", "protocol.horizon": "40"}
+    path = opened.save_variant(texts, "early_deadline", "What if Syria must settle sooner?")
+    assert path == scenario.parent / "early_deadline.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert data["extends"] == scenario.name and data["question"] == "What if Syria must settle sooner?"
+    assert data["protocol"] == {"horizon": 40}
+    variant = sim.load(path)
+    assert variant.spec.protocol.horizon == 40 and variant.spec.actors["syria"].strategy.tactics[0].deadline.mode == 30
+    assert variant.spec.actors["russia"] == opened.loaded.spec.actors["russia"]  # the rest as written
+    before = path.read_bytes()
+    with pytest.raises(OutputError, match="exists"):
+        opened.save_variant({"protocol.horizon": "41"}, "early_deadline", "Again?")
+    assert path.read_bytes() == before
+    for texts, name, question, words in [({}, "x", "q?", "nothing is changed"),
+                                         ({"protocol.horizon": "40"}, "Bad Name", "q?", "lower_snake_case"),
+                                         ({"protocol.horizon": "40"}, "ok", "  ", "question"),
+                                         ({"protocol.horizon": "0"}, "zero", "q?", "protocol.horizon")]:  # fmt: skip
+        with pytest.raises(OutputError, match=words):
+            opened.save_variant(texts, name, question)
+    assert not (scenario.parent / "zero.yaml").exists()
+
+
+def test_explore_refuses_bad_options_with_one_line_and_exit_2(tmp_path):
+    def explore(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "sim", "explore", str(BASELINE), *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120)  # fmt: skip
+
+    runs = explore("--runs", "50000")
+    assert runs.returncode == 2 and "1 to 20,000" in runs.stderr and "Traceback" not in runs.stderr
+    port = explore("--port", "70000")
+    assert port.returncode == 2 and "a port is 1 to 65535" in port.stderr
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = explore("--port", str(busy.getsockname()[1]))
+    assert taken.returncode == 2 and "cannot listen there" in taken.stderr and "choose another --port" in taken.stderr
+    host = explore("--host", "no such host name", "--port", "8050")
+    assert host.returncode == 2 and "--host no such host name" in host.stderr
+
+
+def test_another_host_is_served_only_with_a_warning():
+    import signal
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "sim", "explore", str(BASELINE), "--runs", "50", "--host", "0.0.0.0", "--port",
+               str(port)]  # fmt: skip
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert server.stdout.readline().startswith(f"explore: http://0.0.0.0:{port}/")
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=60)
+    assert server.returncode == 0
+    assert "warning: serving on 0.0.0.0, not only this machine" in " ".join(err.split())
