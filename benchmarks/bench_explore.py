@@ -1,7 +1,7 @@
 """How long `basing explore` takes from a changed control to the redrawn figures, at 2,000 baseline runs.
 Prints figures; asserts nothing.
 
-    python benchmarks/bench_explore.py            # 2,000 runs, 6 changes
+    python benchmarks/bench_explore.py            # 2,000 runs, 8 changes
     python benchmarks/bench_explore.py --runs 5000 --changes 10
 
 Two measurements:
@@ -103,7 +103,7 @@ def browser_round_trips(runs: int, changes: int) -> None:
             page = browser.new_page()
             started = time.perf_counter()
             page.goto(url)
-            page.wait_for_selector("#figure-status .main-svg", timeout=120_000)
+            page.wait_for_selector("#figure-0 .main-svg", timeout=120_000)
             print(f"end to end: page loaded and drawn in {time.perf_counter() - started:.2f} s")
             page.evaluate(WATCH)
             page.locator("summary", has_text="Syria's new government (actor)").click()
@@ -131,7 +131,7 @@ def browser_round_trips(runs: int, changes: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000)
-    parser.add_argument("--changes", type=int, default=6)
+    parser.add_argument("--changes", type=int, default=8)
     args = parser.parse_args()
     print(f"basing explore on the baseline, {args.runs:,} runs per change, {os.cpu_count()} cores")
     server_stages(args.runs, args.changes)

@@ -482,14 +482,20 @@ def explore(
         raise OutputError(f"--runs {runs}: basing explore runs 1 to {MAX_EXPLORE_RUNS:,} runs per change")
     if not 1 <= port <= 65535:
         raise OutputError(f"--port {port}: a port is 1 to 65535")
+    from werkzeug.serving import get_sockaddr, select_address_family
+
+    family = select_address_family(host, port)  # the address the server will bind, as it chooses it
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            raise OSError("a network address is needed")
+        socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        address = get_sockaddr(host, port, family)
     except (OSError, UnicodeError) as exc:
         raise OutputError(f"--host {host}: not an address of this machine ({exc})") from None
-    with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:  # refuse a busy port with one line
+    with socket.socket(family, socket.SOCK_STREAM) as probe:  # refuse a busy port with one line
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
         try:
-            probe.bind(infos[0][4])
+            probe.bind(address)
         except OSError as exc:
             raise OutputError(f"--host {host} --port {port}: cannot listen there ({exc.strerror or exc}); "
                               "choose another --port") from None  # fmt: skip
@@ -497,7 +503,7 @@ def explore(
         on_start()
     opened = explorer(scenario, runs, seed)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the terminal
-    app = make_app(opened, f"{opened.loaded.spec.name}: explore")
+    app = make_app(opened, f"{opened.loaded.spec.name}: explore", None if host not in LOOPBACK else port)
     try:
         serve(app, host, port, on_ready)
     finally:

@@ -317,10 +317,8 @@ def explore(
     def ready(url: str) -> None:
         out_console.print(f"explore: {url} (Ctrl-C stops)")
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the page is closed: a clean stop, at any moment
         api.explore(scenario, runs, seed, host, port, ready, start)
-    except KeyboardInterrupt:  # Ctrl-C is how the page is closed: a clean stop, at any moment
-        pass
     out_console.print("explore: stopped")
 
 

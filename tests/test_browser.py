@@ -125,8 +125,8 @@ def test_explore_redraws_on_a_change_rejects_a_bad_value_and_saves_a_variant(bro
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.goto(url)
-        page.wait_for_selector("#figure-status .main-svg", timeout=60_000)
-        names = "() => document.querySelector('#figure-status .js-plotly-plot').data.map(t => t.name)"
+        page.wait_for_selector("#figure-0 .main-svg", timeout=60_000)
+        names = "() => document.querySelector('#figure-0 .js-plotly-plot').data.map(t => t.name)"
         assert page.evaluate(names) == ["as written"]
         before = page.inner_text("#status")
         page.locator("summary", has_text="Syria's new government (actor)").click()

@@ -85,6 +85,7 @@ def test_a_value_under_a_list_overrides_the_whole_list_with_the_rest_as_written(
 @pytest.mark.parametrize(
     ("text", "words"),
     [
+        ("1" * 300, "at most 200"),  # too long to be one number: refused, not cut
         ("1.7", "must be below high"),  # the schema's own message, as for a file
         ("{dist: normal}", "give one number"),  # a mapping: nothing but one number is read
         ("[1, 2]", "give one number"),
@@ -105,8 +106,10 @@ def test_the_message_is_the_one_basing_validate_gives(explorer, tmp_path):
     assert done.returncode == 2 and found.problems["protocol.horizon"] in done.stderr
 
 
-def test_a_newer_change_stops_the_one_running():
-    opened = Explorer(BASELINE, 6000, seed=1, workers=1)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_newer_change_stops_the_one_running(workers):
+    """In this process (one worker) and in worker processes that read the counter the explorer shares."""
+    opened = Explorer(BASELINE, 6000, seed=1, workers=workers)
     failures: list[BaseException] = []
 
     def first() -> None:
@@ -116,14 +119,18 @@ def test_a_newer_change_stops_the_one_running():
             failures.append(exc)
 
     worker = threading.Thread(target=first)
-    started = time.perf_counter()
-    worker.start()
-    time.sleep(0.3)
-    newer = opened.evaluate({"actors.syria.outside_option.value.mode": "0.45"})
-    worker.join(timeout=60)
+    try:
+        worker.start()
+        time.sleep(0.5)
+        newer = opened.evaluate({"actors.syria.outside_option.value.mode": "0.45"})
+        worker.join(timeout=60)
+    finally:
+        opened.close()
     assert len(failures) == 1 and isinstance(failures[0], SupersededError)
-    assert newer.results is not None and len(newer.results.runs) == 6000
-    assert time.perf_counter() - started < 60
+    assert newer.results is opened.latest and len(newer.results.runs) == 6000
+    assert newer.results.spec.actors["syria"].outside_option.value.mode == 0.45
+    with pytest.raises(SupersededError):  # a closed explorer runs nothing more
+        opened.evaluate({"actors.syria.outside_option.value.mode": "0.52"})
 
 
 def test_runs_are_capped():
@@ -156,6 +163,8 @@ def test_a_saved_variant_extends_the_scenario_validates_and_never_replaces_a_fil
     assert path.read_bytes() == before
     for texts, name, question, words in [({}, "x", "q?", "nothing is changed"),
                                          ({"protocol.horizon": "40"}, "Bad Name", "q?", "lower_snake_case"),
+                                         ({"protocol.horizon": "40"}, "early\n", "q?", "lower_snake_case"),
+                                         ({"protocol.horizon": "40"}, 5, "q?", "lower_snake_case"),
                                          ({"protocol.horizon": "40"}, "ok", "  ", "question"),
                                          ({"protocol.horizon": "0"}, "zero", "q?", "protocol.horizon")]:  # fmt: skip
         with pytest.raises(OutputError, match=words):
@@ -200,3 +209,53 @@ def test_another_host_is_served_only_with_a_warning():
         _, err = server.communicate(timeout=60)
     assert server.returncode == 0
     assert "warning: serving on 0.0.0.0, not only this machine" in " ".join(err.split())
+
+
+def test_what_the_browser_sends_is_checked_and_a_callback_never_fails_with_a_traceback(explorer):
+    from sim.outputs.explore_page import changed_texts, guarded
+
+    path = "protocol.horizon"
+    assert changed_texts(explorer, ["40"], [{"type": "control", "path": path}]) == {path: "40"}
+    assert changed_texts(explorer, ["52"], [{"type": "control", "path": path}]) == {}  # as written
+    for values, ids in [(["40"], [{"path": "nonesuch"}]), (["40", "1"], [{"path": path}]), ([["x"]], [{"path": path}]),
+                        ("40", {"path": path}), (["40"], [{"path": ["a"]}])]:  # fmt: skip
+        with pytest.raises(OutputError, match="reload the page"):
+            changed_texts(explorer, values, ids)
+    said = guarded(lambda message: message)
+    assert said(lambda: 1 / 0)() == "internal error: ZeroDivisionError: division by zero"
+    assert said(lambda: (_ for _ in ()).throw(OutputError("refused")))() == "refused"
+
+
+def test_the_page_answers_only_to_this_machines_address(explorer):
+    from sim.outputs.explore_page import make_app
+
+    client = make_app(explorer, "test", port=8050).server.test_client()
+    assert client.get("/", headers={"Host": "127.0.0.1:8050"}).status_code == 200
+    assert client.get("/", headers={"Host": "localhost:8050"}).status_code == 200
+    assert client.get("/", headers={"Host": "attacker.example:8050"}).status_code == 403  # DNS rebinding
+    assert client.get("/", headers={"Host": "127.0.0.1:9999"}).status_code == 403
+
+
+def test_an_influence_only_scenario_gets_its_own_figures(tmp_path):
+    from sim.outputs.explore_page import outcome_line, page_figures
+
+    source = sorted((ROOT / "sim" / "reference" / "data" / "bdm").glob("*.csv"))[0]
+    scenario = tmp_path / "influence.yaml"
+    done = subprocess.run([sys.executable, "-m", "sim", "import", "bdm", str(source), "-o", str(scenario)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    opened = Explorer(scenario, 50, workers=1)
+    path = next(c.path for c in opened.controls if c.path.endswith(".salience"))
+    found = opened.evaluate({path: "0.5"})
+    titles = [f.layout.title.text for f in page_figures(opened, found.results)]
+    assert len(set(titles)) == 4 and titles[0] == "How the runs stopped"
+    assert outcome_line(found.results).startswith("converged in ")
+
+
+def test_a_change_is_validated_from_memory_as_a_file_is():
+    from sim.scenario.load import load_scenario, with_overrides
+
+    base = load_scenario(BASELINE)
+    overrides = ["protocol.horizon=40", "actors.russia.patience.low=0.97"]
+    assert with_overrides(base, overrides).spec == load_scenario(BASELINE, overrides).spec
+    assert with_overrides(base, overrides).overrides == overrides

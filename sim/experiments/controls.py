@@ -27,6 +27,7 @@ from sim.scenario.paths import Index, dotted
 from sim.scenario.reader import parse
 from sim.scenario.schema import Scenario
 
+MAX_TEXT = 200  # characters of a control's text: more is not one number
 Key = tuple[Any, ...]  # a path into the resolved data: mapping keys and list positions (Index)
 
 GROUPS = {"actors": "actor", "issues": "issue", "events": "event", "outcomes": "indicator"}
@@ -154,8 +155,10 @@ class ChangeError(ValueError):
 def read_change(control: Control, text: str) -> Any:
     """The value a control's text says: one YAML scalar (never evaluated); refused if it is a mapping,
     a list, empty or not YAML. Whether the value is allowed is for the schema to say."""
+    if len(text) > MAX_TEXT:
+        raise ChangeError(control.path, f"{len(text):,} characters; one number is at most {MAX_TEXT}")
     try:
-        value = parse(text if len(text) <= 200 else text[:200], "explore")
+        value = parse(text, "explore")
     except ScenarioError as exc:
         raise ChangeError(control.path, exc.problems[0].message) from None
     if value is None or isinstance(value, (dict, list)):

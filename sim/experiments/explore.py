@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from sim.outputs.discovery_page import Driver
 from sim.outputs.results import Results
 from sim.outputs.summary import summarise
 from sim.scenario.errors import ScenarioError
-from sim.scenario.load import load_scenario
+from sim.scenario.load import load_scenario, with_overrides
 from sim.scenario.loaded import LoadedScenario
 
 EXPLORE_RUNS = 2_000  # runs per change unless asked otherwise
@@ -76,8 +77,9 @@ class Explorer:
         self.by_path = {c.path: c for c in self.controls}
         self.path_of = {c.key: c.path for c in self.controls}
         self._generation = 0
-        self._lock = threading.Lock()  # one change runs at a time; a newer one stops it between blocks
+        self._lock = threading.Lock()  # one change runs at a time; a newer one stops it within a round
         self._count = threading.Lock()
+        self._closed = False
         self.base = self.latest = self._simulate(self.loaded, None)
 
     def changes_of(self, texts: dict[str, str]) -> tuple[dict[tuple, Any], dict[str, str]]:
@@ -101,7 +103,9 @@ class Explorer:
 
     def evaluate(self, texts: dict[str, str]) -> Evaluation:
         """Validate and run the change the texts make (path -> text of each control shown changed);
-        raises ``SupersededError`` if a newer change came while it ran."""
+        raises ``SupersededError`` if a newer change came while it ran, or the explorer is closed."""
+        if self._closed:
+            raise SupersededError
         with self._count:
             self._generation += 1
             generation = self._shared.value = self._generation
@@ -110,16 +114,18 @@ class Explorer:
         found = Evaluation(overrides, problems)
         if problems:
             return found
-        if not changes:
-            found.results = self.latest = self.base
-            return found
-        try:
-            loaded = load_scenario(self.path, overrides)
-        except ScenarioError as exc:
-            self._place(found, exc, changes)
-            return found
+        loaded = self.loaded
+        if changes:
+            try:
+                loaded = with_overrides(self.loaded, overrides)
+            except ScenarioError as exc:
+                self._place(found, exc, changes)
+                return found
         with self._lock:
-            found.results = self.latest = self._simulate(loaded, generation)
+            results = self._simulate(loaded, generation) if changes else self.base
+            if self._shared.value != generation:  # a newer change came as this one finished
+                raise SupersededError
+            found.results = self.latest = results
         return found
 
     def drivers(self) -> list[Driver]:
@@ -141,20 +147,27 @@ class Explorer:
                 found.general.append(str(problem))
 
     def _simulate(self, loaded: LoadedScenario, generation: int | None) -> Results:
-        """The runs of a scenario, split between the workers; stops if a newer change has come."""
+        """The runs of a scenario, split between the workers; stops if a newer change has come. A worker
+        that died is replaced on the next change (this one is refused, with why)."""
+        if self._closed:
+            raise SupersededError  # the server is stopping
         spec = loaded.spec
         cuts = np.linspace(0, self.runs, self.workers + 1).astype(np.int64)
         spans = [(int(a), int(b)) for a, b in itertools.pairwise(cuts) if b > a]
         if self.workers == 1:
-            _worker_start(self._shared)
-            parts = [runs_of(spec, a, b, self.seed, generation) for a, b in spans]
+            parts = [runs_of(spec, a, b, self.seed, generation, self._shared) for a, b in spans]
         else:
             if self._pool is None:
                 self._pool = futures.ProcessPoolExecutor(
                     self.workers, mp_context=pool_context(), initializer=_worker_start, initargs=(self._shared,)
                 )
             pending = [self._pool.submit(runs_of, spec, a, b, self.seed, generation) for a, b in spans]
-            parts = [job.result() for job in pending]  # raises SupersededError if a worker stopped
+            try:
+                parts = [job.result() for job in pending]  # raises SupersededError if a worker stopped
+            except BrokenProcessPool:
+                self._pool = None
+                raise OutputError("a worker process died while running this change; change a value to run it "
+                                  "again on new workers") from None  # fmt: skip
         table = pd.concat(parts, ignore_index=True)
         runs, seed = self.runs, self.seed
         inputs = lambda: pd.concat(input_blocks(spec, seed, runs), ignore_index=True)  # noqa: E731 - on first use
@@ -162,7 +175,11 @@ class Explorer:
                        overrides=loaded.overrides, origin=str(self.path), inputs=inputs)  # fmt: skip
 
     def close(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes (from a notebook, when done exploring); later changes are refused."""
+        self._closed = True
+        with self._count:
+            self._generation += 1
+            self._shared.value = self._generation  # a change still running stops within a round
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
@@ -176,13 +193,13 @@ class Explorer:
             raise OutputError(f"{path}: {message}")
         if not changes:
             raise OutputError("nothing is changed: there is no variant to save")
-        if not NAME.match(name or ""):
+        if not isinstance(name, str) or not NAME.fullmatch(name):
             raise OutputError(f"name {name!r}: lower_snake_case, a small letter first, at most 64 characters")
-        question = " ".join(str(question or "").split())
+        question = " ".join(question.split()) if isinstance(question, str) else ""
         if not question:
             raise OutputError("a variant needs its question: what does this change ask?")
         try:  # the change must validate before a file is written
-            load_scenario(self.path, overrides_of(self.loaded.resolved, changes))
+            with_overrides(self.loaded, overrides_of(self.loaded.resolved, changes))
         except ScenarioError as exc:
             raise OutputError(f"not a valid variant: {exc.render(3)}") from None
         header = {"extends": self.path.name, "name": name, "question": question}
@@ -196,41 +213,35 @@ class Explorer:
         """Write the variant beside the explored file as ``<name>.yaml`` (never over a file); the change
         is validated before and the file after; returns its path."""
         text = self.variant_text(texts, name, question)
-        target = self.path.resolve().parent / f"{name}.yaml"
+        target = self.path.absolute().parent / f"{name}.yaml"  # beside the file as named: extends finds it
         try:
             write_new(target, lambda handle: handle.write(text.encode("utf-8")))
         except FileError as exc:
             raise OutputError(str(exc)) from None
         try:
             load_scenario(target)
-        except ScenarioError as exc:  # the file stays (nothing is lost), with the reason
+        except (ScenarioError, FileError) as exc:  # the file stays (nothing is lost), with the reason
             raise OutputError(f"{target} was written but does not validate: {exc.render(3)}") from None
         return target
 
 
-SHARED = None  # in a worker: the counter of the newest change
+SHARED = None  # in a worker process: its explorer's counter of the newest change
 
 
 def _worker_start(shared) -> None:
-    """A worker's start: Ctrl-C is the main process's to handle; keep the shared counter."""
+    """A worker process's start: Ctrl-C is the main process's to handle; keep the shared counter."""
     global SHARED
-    if threading.current_thread() is threading.main_thread() and multiprocessing_child():
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     SHARED = shared
 
 
-def multiprocessing_child() -> bool:
-    import multiprocessing
-
-    return multiprocessing.parent_process() is not None
-
-
-def runs_of(spec, start: int, stop: int, seed: int, generation: int | None) -> pd.DataFrame:
-    """Runs [start, stop) of a scenario; ``SupersededError`` as soon as a newer change than ``generation``
-    is known (None: never, for the scenario as written)."""
+def runs_of(spec, start: int, stop: int, seed: int, generation: int | None, shared=None) -> pd.DataFrame:
+    """Runs [start, stop) of a scenario; ``SupersededError`` as soon as the counter (``shared``, or the
+    worker's) says a newer change than ``generation`` came (None: never, for the scenario as written)."""
+    counter = SHARED if shared is None else shared
 
     def check() -> None:
-        if generation is not None and SHARED is not None and SHARED.value != generation:
+        if generation is not None and counter is not None and counter.value != generation:
             raise SupersededError
 
     return run_chunk(spec, np.arange(start, stop), seed, check=check).runs

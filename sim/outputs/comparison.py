@@ -69,7 +69,9 @@ def _issue_axes(spec: Scenario) -> dict[str, tuple[str, str]]:
     return {name: (issue.label, issue.unit) for name, issue in spec.issues.items()}
 
 
-# The figures of a bargaining comparison, in page order (``figures(..., parts=...)`` picks some).
+# The figures of a comparison, in page order (``figures(..., parts=...)`` picks some). For influence-only
+# scenarios "status" is how the runs stopped, "survival" the time to convergence, "terms" the forecasts
+# and "utilities" the winning probabilities; the others do not apply.
 PARTS = ("status", "in_force", "force", "terms", "survival", "walkouts", "indicators", "utilities", "fans")
 
 
@@ -86,7 +88,7 @@ def figures(items: list[Results], notes: list[str] | None = None,
     round_days = first.protocol.round_days
     issues = {name: axes for item in items for name, axes in _issue_axes(item.spec).items()}
     if items[0].influence_only:
-        out = _influence_figures(items, runs, issues, horizon, round_days, actor_labels)
+        out = _influence_figures(items, runs, issues, horizon, round_days, actor_labels, set(parts))
     else:
         out = _bargaining_figures(items, runs, issues, horizon, round_days, actor_labels, notes, set(parts))
     if "fans" in parts:
@@ -97,24 +99,22 @@ def figures(items: list[Results], notes: list[str] | None = None,
     return out
 
 
-def _influence_figures(items, runs, issues, horizon: int, round_days: float, actor_labels) -> list[go.Figure]:
-    out = [
-        plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"),
-        plots.survival(
-            tables.no_deal_yet(runs, horizon, "converged"),
-            round_days,
-            "Chance that positions have not converged yet",
-            "share of runs not converged",
-        ),
-        _overlaid(items, runs, issues, "forecast_mean_", "Forecast: weighted mean position at the end"),
-    ]
+def _influence_figures(items, runs, issues, horizon: int, round_days: float, actor_labels,
+                       parts: set[str]) -> list[go.Figure]:  # fmt: skip
+    out = []
+    if "status" in parts:
+        out.append(plots.status_bars(tables.status_shares(runs, ("converged", "horizon")), "How the runs stopped"))
+    if "survival" in parts:
+        converged = tables.no_deal_yet(runs, horizon, "converged")
+        out.append(plots.survival(converged, round_days, "Chance that positions have not converged yet",
+                                  "share of runs not converged"))  # fmt: skip
+    if "terms" in parts:
+        out.append(_overlaid(items, runs, issues, "forecast_mean_", "Forecast: weighted mean position at the end"))
     wins = [c for c in items[0].runs.columns if c.startswith("win_")]
-    if wins and all(set(wins) <= set(item.runs.columns) for item in items):
-        spread = tables.spreads(
-            runs, {c: actor_labels.get(c.removeprefix("win_"), c.removeprefix("win_")) for c in wins}
-        )
-        out.append(plots.boxes(spread, "Winning probability of each actor's final position", "probability",
-                               "actor", [0, 1]))  # fmt: skip
+    if "utilities" in parts and wins and all(set(wins) <= set(item.runs.columns) for item in items):
+        names = {c: actor_labels.get(c.removeprefix("win_"), c.removeprefix("win_")) for c in wins}
+        out.append(plots.boxes(tables.spreads(runs, names), "Winning probability of each actor's final position",
+                               "probability", "actor", [0, 1]))  # fmt: skip
     return out
 
 

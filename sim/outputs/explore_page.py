@@ -9,6 +9,8 @@ text, never as markup.
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -32,6 +34,7 @@ SHOW_PROBLEMS = """function (problems) {
 }"""
 # Of sim.outputs.comparison.PARTS: the indicators' differences are the table above the figures.
 FIGURES = ("status", "terms", "survival", "walkouts")
+INFLUENCE_FIGURES = ("status", "survival", "terms", "utilities")  # how they stopped, convergence, forecasts, wins
 BOOTSTRAP_SEED = 20250215  # the differences' bootstrap: fixed, so the same change draws the same page
 STYLE = {"font-family": "system-ui, sans-serif", "margin": "0", "color": "#222"}
 
@@ -49,11 +52,17 @@ class Explorable(Protocol):
     def save_variant(self, texts: dict[str, str], name: str, question: str) -> Any: ...
 
 
-def changed_texts(explorer: Explorable, values: Sequence[Any], ids: Sequence[dict]) -> dict[str, str]:
-    """The controls whose text differs from the value as written: path -> text."""
+def changed_texts(explorer: Explorable, values: Any, ids: Any) -> dict[str, str]:
+    """The controls whose text differs from the value as written: path -> text. What the browser sent is
+    checked first: a list of text (or numbers) for the controls the page has, else OutputError."""
     written = {c.path: _text(c.value) for c in explorer.controls}
-    return {i["path"]: "" if v is None else str(v) for i, v in zip(ids, values, strict=True)
-            if ("" if v is None else str(v)).strip() != written.get(i["path"])}  # fmt: skip
+    ok = isinstance(values, list) and isinstance(ids, list) and len(values) == len(ids)
+    ok = ok and all(isinstance(i, dict) and isinstance(i.get("path"), str) and i["path"] in written for i in ids)
+    ok = ok and all(v is None or (isinstance(v, (str, int, float)) and not isinstance(v, bool)) for v in values)
+    if not ok:
+        raise OutputError("the page sent values for controls this scenario does not have: reload the page")
+    texts = {i["path"]: "" if v is None else str(v) for i, v in zip(ids, values, strict=True)}
+    return {path: text for path, text in texts.items() if text.strip() != written[path]}
 
 
 def _text(value: Any) -> str:
@@ -83,10 +92,17 @@ def indicator_rows(base: Results, changed: Results) -> list[list[str]]:
 
 
 def outcome_line(results: Results) -> str:
-    """The share of runs with an agreement in force, with its interval, in words."""
-    agreed = int((results.runs["status"].astype(str) == "agreement").sum())
-    share, interval = percent(dict(zip(("share", "low", "high"), wilson(agreed, len(results.runs)), strict=True)))
-    return f"agreement in {share} of runs ({interval})"
+    """The share of runs with an agreement in force (converged, for an influence-only scenario), with its
+    interval, in words."""
+    status = "converged" if results.influence_only else "agreement"
+    count = int((results.runs["status"].astype(str) == status).sum())
+    share, interval = percent(dict(zip(("share", "low", "high"), wilson(count, len(results.runs)), strict=True)))
+    return f"{'converged' if results.influence_only else 'agreement'} in {share} of runs ({interval})"
+
+
+def parts_of(explorer: Explorable) -> tuple[str, ...]:
+    """The figures the page shows, one per slot (see sim.outputs.comparison.PARTS)."""
+    return INFLUENCE_FIGURES if explorer.base.influence_only else FIGURES
 
 
 def page_figures(explorer: Explorable, changed: Results | None) -> list[go.Figure]:
@@ -99,7 +115,7 @@ def page_figures(explorer: Explorable, changed: Results | None) -> list[go.Figur
         changed.label = "changed"
         items.append(changed)
     out = []
-    for part in FIGURES:
+    for part in parts_of(explorer):
         notes: list[str] = []
         drawn = figures(items, notes, parts=(part,))
         out.append(drawn[0] if drawn else _empty("; ".join(notes) or f"nothing to show for {part}"))
@@ -113,32 +129,68 @@ def _empty(text: str) -> go.Figure:
     return figure
 
 
-def make_app(explorer: Explorable, title: str) -> Any:
-    """The Dash app: its layout and callbacks."""
-    from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
+def guarded(refuse: Callable[[str], Any]) -> Callable:
+    """A callback that never fails with a traceback: a refusal (OutputError) or anything unexpected
+    becomes ``refuse(message)`` (the latter also one line on stderr); Dash's PreventUpdate passes."""
     from dash.exceptions import PreventUpdate
+
+    def wrap(callback: Callable) -> Callable:
+        @functools.wraps(callback)
+        def run(*args: Any) -> Any:
+            try:
+                return callback(*args)
+            except (PreventUpdate, SupersededError):
+                raise PreventUpdate from None
+            except OutputError as exc:
+                return refuse(str(exc))
+            except Exception as exc:  # a bug: said in one line, and the page goes on
+                message = f"internal error: {exc.__class__.__name__}: {str(exc)[:300]}"
+                print(f"basing explore: {message}", file=sys.stderr)
+                return refuse(message)
+
+        return run
+
+    return wrap
+
+
+def make_app(explorer: Explorable, title: str, port: int | None = None) -> Any:
+    """The Dash app: its layout and callbacks. With ``port`` (served on loopback), a request whose Host
+    is not this machine's address and port is refused (a page elsewhere cannot reach it through DNS
+    rebinding)."""
+    from dash import ALL, Dash, Input, Output, State, dcc, html, no_update
 
     app = Dash(__name__, title=title, serve_locally=True, update_title=None)
     app.layout = layout(explorer, title, html, dcc)
     control_ids = {"type": CONTROL, "path": ALL}
+    slots = parts_of(explorer)
+    if port is not None:
+        allowed = {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+        @app.server.before_request
+        def only_this_machine():
+            from flask import abort, request
+
+            if request.host not in allowed:
+                abort(403)
+
+    def said(message: str):
+        return (*[no_update] * len(slots), no_update, message, no_update, no_update)
 
     @app.callback(
-        *[Output(f"figure-{part}", "figure") for part in FIGURES], Output("indicators", "children"),
+        *[Output(f"figure-{k}", "figure") for k in range(len(slots))], Output("indicators", "children"),
         Output("status", "children"), Output("general", "children"),
         Output("problems", "data"), Input(control_ids, "value"), State(control_ids, "id"),
     )  # fmt: skip
+    @guarded(said)
     def redraw(values, ids):
         texts = changed_texts(explorer, values, ids)
-        try:
-            found = explorer.evaluate(texts)
-        except SupersededError:
-            raise PreventUpdate from None
+        found = explorer.evaluate(texts)
         problems = dict(found.problems)
         general = [html.P(line, className="problem") for line in found.general]
         if found.problems or found.general:
             count = len(found.problems) + len(found.general)
             status = f"not run: {count} problem(s) with the change (see the controls)"
-            return (*[no_update] * len(FIGURES), no_update, status, general, problems)
+            return (*[no_update] * len(slots), no_update, status, general, problems)
         graphs = page_figures(explorer, found.results if texts else None)
         rows = indicator_rows(explorer.base, found.results)
         table = _table(html, ["indicator", "as written", "changed", "difference (95% interval)"], rows)
@@ -157,6 +209,7 @@ def make_app(explorer: Explorable, title: str) -> Any:
     app.clientside_callback(SHOW_PROBLEMS, Output("problems-shown", "data"), Input("problems", "data"))
 
     @app.callback(Output("drivers", "children"), Input("find-drivers", "n_clicks"), prevent_initial_call=True)
+    @guarded(lambda message: html.P(message, className="problem"))
     def find_drivers(_):
         found = explorer.drivers()
         if not found:
@@ -168,15 +221,14 @@ def make_app(explorer: Explorable, title: str) -> Any:
     @app.callback(Output("saved", "children"), Input("save", "n_clicks"), State(control_ids, "value"),
                   State(control_ids, "id"), State("variant-name", "value"), State("variant-question", "value"),
                   prevent_initial_call=True)  # fmt: skip
+    @guarded(lambda message: html.Span(f"not saved: {message}", className="problem"))
     def save(_, values, ids, name, question):
-        try:
-            path = explorer.save_variant(changed_texts(explorer, values, ids), name or "", question or "")
-        except OutputError as exc:
-            return html.Span(f"not saved: {exc}", className="problem")
+        path = explorer.save_variant(changed_texts(explorer, values, ids), name or "", question or "")
         return html.Span(f"saved {path}; run it with: basing run {path}", id="saved-path")
 
     @app.callback(Output(control_ids, "value"), Input("reset", "n_clicks"), State(control_ids, "id"),
                   prevent_initial_call=True)  # fmt: skip
+    @guarded(lambda message: no_update)
     def reset(_, ids):
         written = {c.path: _text(c.value) for c in explorer.controls}
         return [written[i["path"]] for i in ids]
@@ -206,7 +258,10 @@ def layout(explorer: Explorable, title: str, html, dcc):
         html.Div(id="general", style={"color": "#b00020"}),
         html.H2("Indicators", style=heading),
         html.Div(id="indicators"),
-        html.Div([dcc.Graph(id=f"figure-{part}", config={"displaylogo": False}) for part in FIGURES], id="figures"),
+        html.Div(
+            [dcc.Graph(id=f"figure-{k}", config={"displaylogo": False}) for k in range(len(parts_of(explorer)))],
+            id="figures",
+        ),
         html.H2("What drives the outcome", style=heading),
         html.Button("Find what drives the changed scenario (a few seconds)", id="find-drivers"),
         dcc.Loading(html.Div(id="drivers")),
@@ -250,5 +305,5 @@ def control_row(c: Any, html, dcc):
 def serve(app: Any, host: str, port: int, on_ready: Callable[[str], None] | None = None) -> None:
     """Serve the app until Ctrl-C (the Flask server of Dash, threaded, without its reloader)."""
     if on_ready is not None:
-        on_ready(f"http://{host}:{port}/")
+        on_ready(f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

@@ -7,6 +7,7 @@ bad cross-reference, a missing quote) is reported as ``file:line: dotted.path: m
 
 from __future__ import annotations
 
+import copy
 import difflib
 from pathlib import Path
 from typing import Any
@@ -227,12 +228,25 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Loade
     data, origins, files = _read_chain(path)
     for assignment in overrides or []:
         apply_set(data, origins, assignment)
+    return _validated(path, data, origins, files, list(overrides or []))
+
+
+def with_overrides(loaded: LoadedScenario, overrides: list[str]) -> LoadedScenario:
+    """``loaded`` with more ``--set`` overrides, validated as ``load_scenario`` validates a file, from
+    the data in memory: the scenario's files are not read again (an edit of them since does not count)."""
+    data, origins = copy.deepcopy(loaded.resolved), dict(loaded.origins)
+    for assignment in overrides:
+        apply_set(data, origins, assignment)
+    return _validated(loaded.path, data, origins, list(loaded.files), [*loaded.overrides, *overrides])
+
+
+def _validated(path: Path, data: dict, origins: Origins, files: list[Path], overrides: list[str]) -> LoadedScenario:
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(problems_from(exc, data, origins, shown(path))) from None
     loaded = LoadedScenario(spec=spec, path=path.resolve(), resolved=data, origins=origins, files=files,
-                            overrides=list(overrides or []))  # fmt: skip
+                            overrides=overrides)  # fmt: skip
     problems = check_references(loaded)
     if problems:
         raise ScenarioError(problems)
