@@ -47,7 +47,7 @@ def pages(tmp_path_factory):
         "case": "toy", "observed": "agreement", "date": "2025-04-01", "summary": "They agreed.",
         "sources": [{"quote": "they agreed on the port", "cite": "https://example.org/news"}]}))  # fmt: skip
     basing("backtest", "a.yaml", "-n", "100", "--out", "backtest", "--workers", "1", cwd=folder)
-    basing("run", str(BASELINE), "-n", "2000", "-q", "--out", "base", cwd=folder)
+    basing("run", str(BASELINE), "-n", "1200", "-q", "--out", "base", cwd=folder)
     basing("discover", "base", "--outcome", "russia_keeps_tartus", cwd=folder)
     return {"discovery": folder / "base" / "discovery-prim-russia_keeps_tartus.html",
             "report": folder / "b-run" / "report.html", "compare": folder / "compare.html",

@@ -92,7 +92,7 @@ def test_outcomes_are_indicators_conditions_or_thresholds(tmp_path):
 
 def test_discover_on_a_baseline_folder_writes_its_table_and_page(tmp_path):
     folder = tmp_path / "base"
-    sim.run(BASELINE, runs=3000, seed=4, out=folder)
+    sim.run(BASELINE, runs=1500, seed=4, out=folder)
     command = [sys.executable, "-m", "sim", "discover", str(folder), "--outcome", "russia_keeps_tartus"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert done.returncode == 0, done.stderr

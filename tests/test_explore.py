@@ -172,24 +172,17 @@ def test_a_saved_variant_extends_the_scenario_validates_and_never_replaces_a_fil
     assert not (scenario.parent / "zero.yaml").exists()
 
 
-def test_explore_refuses_bad_options_with_one_line_and_exit_2(tmp_path):
-    def explore(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sim", "explore", str(BASELINE), *args], capture_output=True,
-                              text=True, cwd=ROOT, timeout=120)  # fmt: skip
-
-    runs = explore("--runs", "50000")
-    assert runs.returncode == 2 and "1 to 20,000" in runs.stderr and "Traceback" not in runs.stderr
-    port = explore("--port", "70000")
-    assert port.returncode == 2 and "a port is 1 to 65535" in port.stderr
+def test_a_busy_port_is_refused_before_anything_runs():
+    """(Options out of range are rows of the bad-input catalogue.)"""
     import socket
 
+    started: list[bool] = []
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        taken = explore("--port", str(busy.getsockname()[1]))
-    assert taken.returncode == 2 and "cannot listen there" in taken.stderr and "choose another --port" in taken.stderr
-    host = explore("--host", "no such host name", "--port", "8050")
-    assert host.returncode == 2 and "--host no such host name" in host.stderr
+        with pytest.raises(OutputError, match=r"cannot listen there.*choose another --port"):
+            sim.explore(BASELINE, port=busy.getsockname()[1], on_start=lambda: started.append(True))
+    assert started == []
 
 
 def test_another_host_is_served_only_with_a_warning():
