@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.errors import FileError, OutputError
-from sim.files import write_new
+from sim.files import read_bounded, write_new
 from sim.outputs import report
 from sim.outputs.discovery_page import Driver, drivers_html
 from sim.outputs.escape import esc
@@ -24,6 +24,7 @@ from sim.outputs.store import make_folders, this_version
 from sim.outputs.summary import IN_FORCE, STATUSES, statuses_of
 from sim.scenario.schema import Scenario
 
+PNG_BYTES = 64 * 2**20  # the largest image read back from kaleido (a figure is well under 1 MB)
 BOOTSTRAP_SEED = 20250215  # the forest plot's bootstrap draws; fixed so a page is the same every time
 
 
@@ -227,7 +228,7 @@ def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
         with tempfile.TemporaryDirectory(prefix="basing-png-") as scratch:
             drawn = [Path(scratch) / path.name for path in paths]
             pio.write_images(figs, drawn, format="png", width=1100, height=[f.layout.height or 550 for f in figs])
-            images = [path.read_bytes() for path in drawn]
+            images = [read_bounded(path, PNG_BYTES) for path in drawn]
     except Exception as exc:  # kaleido reports a missing browser in several ways
         raise OutputError(f"--png: kaleido could not export images ({exc.__class__.__name__}: {exc}). It needs a "
                           "Chrome or Chromium browser: on Debian or Ubuntu, apt-get install chromium (or run "
