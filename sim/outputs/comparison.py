@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.errors import FileError, OutputError
-from sim.files import read_bounded, write_new
+from sim.files import file_kind, read_bounded, write_new
 from sim.outputs import report
 from sim.outputs.discovery_page import Driver, drivers_html
 from sim.outputs.escape import esc
@@ -216,7 +216,8 @@ def check_kaleido() -> None:
 def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
     """Static PNG images of the figures (kaleido, which drives a Chrome or Chromium browser). All are
     drawn in one browser session (five times faster than one session per figure, the same bytes), into
-    a temporary folder, then each is written as a new file, never over one."""
+    a temporary folder; a figure that session did not write (kaleido can drop one under load without
+    saying so) is drawn again on its own. Then each is written as a new file, never over one."""
     import tempfile
 
     import plotly.io as pio
@@ -227,8 +228,11 @@ def write_pngs(figs: list[go.Figure], folder: Path) -> list[Path]:
     try:
         with tempfile.TemporaryDirectory(prefix="basing-png-") as scratch:
             drawn = [Path(scratch) / path.name for path in paths]
-            pio.write_images(figs, drawn, format="png", width=1100, height=[f.layout.height or 550 for f in figs])
-            images = [read_bounded(path, PNG_BYTES) for path in drawn]
+            heights = [f.layout.height or 550 for f in figs]
+            pio.write_images(figs, drawn, format="png", width=1100, height=heights)
+            images = [read_bounded(path, PNG_BYTES) if file_kind(path) == "file" else
+                      figure.to_image(format="png", width=1100, height=height)
+                      for path, figure, height in zip(drawn, figs, heights, strict=True)]  # fmt: skip
     except Exception as exc:  # kaleido reports a missing browser in several ways
         raise OutputError(f"--png: kaleido could not export images ({exc.__class__.__name__}: {exc}). It needs a "
                           "Chrome or Chromium browser: on Debian or Ubuntu, apt-get install chromium (or run "
