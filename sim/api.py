@@ -475,11 +475,11 @@ def explore(
     import logging
     import socket
 
-    from sim.experiments.explore import MAX_EXPLORE_RUNS
+    from sim.experiments.explore import check_runs
     from sim.outputs.explore_page import make_app, serve
 
-    if runs is not None and not 1 <= runs <= MAX_EXPLORE_RUNS:
-        raise OutputError(f"--runs {runs}: basing explore runs 1 to {MAX_EXPLORE_RUNS:,} runs per change")
+    if runs is not None:
+        check_runs(runs)
     if not 1 <= port <= 65535:
         raise OutputError(f"--port {port}: a port is 1 to 65535")
     from werkzeug.serving import get_sockaddr, select_address_family

@@ -18,10 +18,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from sim.scenario.errors import ScenarioError
 from sim.scenario.limits import MAX_MAGNITUDE
+from sim.scenario.load import assignment
 from sim.scenario.loaded import LoadedScenario
 from sim.scenario.paths import Index, dotted
 from sim.scenario.reader import parse
@@ -197,8 +196,7 @@ def overrides_of(resolved: dict[str, Any], changes: dict[Key, Any]) -> list[str]
         node = data
         for part in root:
             node = node[part]
-        text = yaml.safe_dump(node, default_flow_style=True, width=math.inf, allow_unicode=True, sort_keys=False)
-        out.append(f"{dotted(root)}={text.removesuffix(chr(10) + '...' + chr(10)).strip()}")
+        out.append(assignment(dotted(root), node))
     return out
 
 

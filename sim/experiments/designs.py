@@ -172,6 +172,11 @@ def expand(factors: list[Factor], design: Design, samples: int | None, seed: int
     return [dict(zip(paths, (float(v) for v in row), strict=True)) for row in matrix]
 
 
+def is_number(value: Any) -> bool:
+    """A number a table holds as one (a yes/no is not one, though Python counts it as an int)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def column_of(values: list[Any]) -> tuple[list[Any], str]:
     """One varied parameter's values at every point as one table column: (cells, dtype). Whole numbers
     stay int64, other numbers are float64, yes/no values bool; anything else (text, or numbers mixed
@@ -180,6 +185,6 @@ def column_of(values: list[Any]) -> tuple[list[Any], str]:
         return list(values), "bool"
     if all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
         return list(values), "int64"
-    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values):
+    if all(is_number(v) for v in values):
         return [float(v) for v in values], "float64"
     return [v if isinstance(v, str) else json.dumps(v, sort_keys=True) for v in values], "object"

@@ -145,6 +145,10 @@ class Discovery:
         the others counted."""
         if self.summary.empty:
             return f"no box found for {self.outcome.text}"
+        return f"{self.outcome.text}: {self.box_text(labels, box, most)}"
+
+    def box_text(self, labels: dict[str, str] | None = None, box: int = 0, most: int | None = None) -> str:
+        """``sentence`` without the outcome's name: 'in 92% (90-94%) of runs where ...' (a box must exist)."""
         row = self.summary.iloc[box]
         limits = self.boxes[(self.boxes["box"] == box) & self.boxes["restricted"]]
         labels = self.labels if labels is None else labels
@@ -157,7 +161,7 @@ class Discovery:
         held = round(row.mass * len(self.outcome.cases))
         density, interval = percent(share(round(row.density * held), held))
         return (
-            f"{self.outcome.text}: in {density} ({interval}) of runs where {where}; these cover "
+            f"in {density} ({interval}) of runs where {where}; these cover "
             f"{row.coverage:.0%} of the runs with it ({row.mass:.0%} of all runs)"
         )
 
@@ -323,10 +327,11 @@ def drivers(item: Results, runs: int = REPORT_RUNS, seed: int | None = None) -> 
         if key not in done:
             trajectory, limits, summary = _prim_tables(names, x, cases, 1)
             scores = feature_scores(names, x, cases, item.seed if seed is None else seed, **REPORT_SCORES)
-            text = Discovery(Outcome(name, "", cases), "prim", trajectory, limits, summary, scores,
-                             labels=labels).sentence(most=REPORT_LIMITS)  # fmt: skip
+            found_box = Discovery(Outcome(name, indicator.label, cases), "prim", trajectory, limits, summary, scores,
+                                  labels=labels)  # fmt: skip
+            text = found_box.box_text(most=REPORT_LIMITS) if not summary.empty else "no box found"
             top = tuple((labels.get(r.input, r.input), r.score, r.low, r.high)
                         for r in scores.head(REPORT_TOP).itertuples())  # fmt: skip
-            done[key] = (text.removeprefix(": "), top)
+            done[key] = (text, top)
         found.append(Driver(indicator.label, *done[key]))
     return found

@@ -61,12 +61,17 @@ class Evaluation:
     results: Results | None = None
 
 
+def check_runs(runs: int) -> None:
+    """Refuse runs per change outside 1 .. MAX_EXPLORE_RUNS."""
+    if not 1 <= runs <= MAX_EXPLORE_RUNS:
+        raise OutputError(f"--runs {runs}: basing explore runs 1 to {MAX_EXPLORE_RUNS:,} runs per change")
+
+
 class Explorer:
     """A scenario opened for exploring: its controls, its base runs and the newest change's."""
 
     def __init__(self, path: str | Path, runs: int = EXPLORE_RUNS, seed: int = 1, workers: int | None = None) -> None:
-        if not 1 <= runs <= MAX_EXPLORE_RUNS:
-            raise OutputError(f"--runs {runs}: basing explore runs 1 to {MAX_EXPLORE_RUNS:,} runs per change")
+        check_runs(runs)
         self.path = Path(path)
         self.loaded: LoadedScenario = load_scenario(self.path)
         self.runs, self.seed = runs, seed
@@ -247,4 +252,4 @@ def runs_of(spec, start: int, stop: int, seed: int, generation: int | None, shar
     return run_chunk(spec, np.arange(start, stop), seed, check=check).runs
 
 
-__all__ = ["EXPLORE_RUNS", "MAX_EXPLORE_RUNS", "Evaluation", "Explorer"]
+__all__ = ["EXPLORE_RUNS", "MAX_EXPLORE_RUNS", "Evaluation", "Explorer", "check_runs"]

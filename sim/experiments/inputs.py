@@ -24,7 +24,6 @@ not draw, because its parameters made a distribution a plain number, is empty th
 from __future__ import annotations
 
 import json
-import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,7 +34,7 @@ import pandas as pd
 from sim.engine.model import NegotiationModel, forget_agent_counter
 from sim.engine.random import stream_id, uniforms
 from sim.engine.state import noting_draws
-from sim.experiments.designs import column_of
+from sim.experiments.designs import column_of, is_number
 from sim.scenario.schema import Scenario
 
 INPUTS_BLOCK = 10_000  # runs set up at once when the inputs are written (bounds memory, not the bytes)
@@ -131,8 +130,7 @@ def _drawn_columns(specs: Sequence[Scenario], points: Sequence[dict[str, Any]], 
     names: dict[str, None] = {}
     seen = set()
     for spec, point in zip(specs, points, strict=True):
-        shape = tuple("number" if isinstance(v, numbers.Real) and not isinstance(v, bool)
-                      else json.dumps(v, sort_keys=True) for v in point.values())  # fmt: skip
+        shape = tuple("number" if is_number(v) else json.dumps(v, sort_keys=True) for v in point.values())
         if shape in seen:
             continue
         seen.add(shape)

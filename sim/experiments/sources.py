@@ -43,10 +43,17 @@ def fan_count(spec: Scenario, wanted: int, runs: int) -> int:
 def open_folder(path: Path) -> Results:
     """A complete results folder of ``basing run`` that verifies against its manifest (its tables are
     read when first used); anything else is refused with a message."""
+    folder = _folder_at(path)
+    return _run_results(path, folder, run_manifest(folder))
+
+
+def _folder_at(path: Path) -> ResultsFolder:
     if file_kind(path, follow=True) != "folder":
         raise OutputError(f"{path}: no such results folder or scenario file")
-    folder = ResultsFolder.open(path)
-    record = run_manifest(folder)
+    return ResultsFolder.open(path)
+
+
+def _run_results(path: Path, folder: ResultsFolder, record: RunManifest) -> Results:
     if record.status != "complete":
         raise OutputError(f"{path}: the run is {record.status}; finish it with basing run --resume {path}")
     require_verified(path, folder.dir)
@@ -58,12 +65,10 @@ def open_any_folder(path: Path) -> Results:
     sweep's results are its runs at every point, in one table with a ``point`` column, read with the
     swept scenario (without the varied values) for its indicators' names and labels; the scenario file
     must be as it was when the sweep ran."""
-    if file_kind(path, follow=True) != "folder":
-        raise OutputError(f"{path}: no such results folder or scenario file")
-    folder = ResultsFolder.open(path)
+    folder = _folder_at(path)
     record = folder.manifest()
     if not isinstance(record, SweepManifest):
-        return open_folder(path)
+        return _run_results(path, folder, record)
     if record.status != "complete":
         raise OutputError(f"{path}: the sweep is {record.status}; finish it with basing sweep --resume {path}")
     require_verified(path, folder.dir)

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from sim.errors import OutputError
 from sim.experiments.designs import Design, Factor, column_of, expand, problem
@@ -26,7 +25,7 @@ from sim.outputs.summary import Summary
 from sim.scenario.columns import POINT
 from sim.scenario.errors import Problem, ScenarioError
 from sim.scenario.limits import MAX_SWEEP_POINTS
-from sim.scenario.load import load_scenario
+from sim.scenario.load import assignment, load_scenario
 from sim.scenario.schema import Scenario
 
 
@@ -52,19 +51,12 @@ class SweepPlan:
         return {task_key(p, s): Span(s, e, p) for p, s, e in self.tasks(points)}
 
 
-def _override(path: str, value: Any) -> str:
-    """``--set`` text that reads back as ``value``: YAML as PyYAML writes it, since JSON's 1e-05 is text
-    to YAML 1.1."""
-    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True)
-    return f"{path}={text.removesuffix(chr(10) + '...' + chr(10)).strip()}"
-
-
 def point_scenarios(plan: SweepPlan, points: list[dict[str, Any]]) -> list[Scenario]:
     """Each point's scenario, all validated before anything runs; problems name their point."""
     specs, problems = [], {}
     for index, point in enumerate(points):
         try:
-            overrides = [*plan.overrides, *(_override(path, value) for path, value in point.items())]
+            overrides = [*plan.overrides, *(assignment(path, value) for path, value in point.items())]
             specs.append(load_scenario(plan.scenario, overrides).spec)
         except ScenarioError as exc:
             for p in exc.problems:  # the same problem at many points is told once, with the points

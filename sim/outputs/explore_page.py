@@ -97,7 +97,7 @@ def outcome_line(results: Results) -> str:
     status = "converged" if results.influence_only else "agreement"
     count = int((results.runs["status"].astype(str) == status).sum())
     share, interval = percent(dict(zip(("share", "low", "high"), wilson(count, len(results.runs)), strict=True)))
-    return f"{'converged' if results.influence_only else 'agreement'} in {share} of runs ({interval})"
+    return f"{status} in {share} of runs ({interval})"
 
 
 def parts_of(explorer: Explorable) -> tuple[str, ...]:

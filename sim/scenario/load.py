@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
 
 from sim.files import file_kind
@@ -171,6 +173,13 @@ def apply_set(data: dict, origins: Origins, assignment: str) -> None:
     for old in [k for k in origins if k[: len(path)] == path]:
         del origins[old]
     origins[path] = ("--set", 0)
+
+
+def assignment(path: str, value: Any) -> str:
+    """The ``--set`` text ``path=value`` that ``apply_set`` reads back as ``value``: YAML on one line as
+    PyYAML writes it (JSON's 1e-05 is text to YAML 1.1), keys in their order."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=math.inf, allow_unicode=True, sort_keys=False)
+    return f"{path}={text.removesuffix(chr(10) + '...' + chr(10)).strip()}"
 
 
 def _data_path(loc: tuple, data: dict, missing: bool) -> tuple[Key, Any]:
