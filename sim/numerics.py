@@ -1,22 +1,56 @@
-"""Small array helpers shared by the influence and bargaining stages."""
+"""Small array helpers shared by the influence and bargaining stages, and the compiler of their kernels.
+
+Kernels are numba-compiled loops over the run axis: one pass per run instead of a numpy temporary per
+operation. They do the same IEEE operations in the same order as the numpy expressions they replace
+(numba does not reorder or fuse floating-point arithmetic unless asked to, and is not asked here), so
+a run's results do not depend on which of them computed it. Sums over a short axis are added in plain
+order from 0.0, the order ``total`` uses.
+
+Compiled code is cached on disk (``cache=True``): beside the sources when they are writable, else in the
+user's cache folder; ``NUMBA_CACHE_DIR`` moves it. A fresh install compiles on its first run (the cold
+start the README states); later processes load the cache in milliseconds.
+"""
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
-SHORT_AXIS = 8  # below this many terms numpy adds in plain order; from it, pairwise along a contiguous axis
+#: Compile a kernel: no Python objects inside, float errors give inf/NaN as in numpy (not exceptions),
+#: cached on disk, and releasing the GIL.
+compiled = numba.njit(cache=True, nogil=True, error_model="numpy")
+#: A helper of kernels, compiled into each kernel that calls it.
+inlined = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+
+@inlined
+def _row_total(values: np.ndarray, row: int) -> float:
+    acc = 0.0
+    for k in range(values.shape[1]):
+        acc += values[row, k]
+    return acc
+
+
+@compiled
+def _last_axis_total(values: np.ndarray, out: np.ndarray) -> None:
+    for row in range(values.shape[0]):
+        out[row] = _row_total(values, row)
 
 
 def total(values: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``values.sum(axis)``, the same to the last bit, but fast on a short axis.
+    """``values.sum(axis)`` for float arrays, added in plain order from 0.0 along ``axis``.
 
-    numpy reduces a short last axis one row at a time: summing the 4 issues of 10,000 runs costs about
-    ten times the three whole-array additions that give the same result. Below ``SHORT_AXIS`` terms numpy
-    adds them in plain order from 0.0, which is what this does; from it, numpy's own sum is used. (Only a
-    NaN's sign bit may differ.) Other dtypes and empty axes go to numpy."""
-    count = values.shape[axis]
-    if count == 0 or count >= SHORT_AXIS or values.dtype.kind != "f":
+    numpy reduces a short last axis one row at a time (ten times the cost of the whole-array additions
+    that give the same result) and sums a long contiguous axis pairwise; here every float sum, short or
+    long, is added term by term, the order the compiled kernels use, so numpy and kernel paths agree to
+    the bit. (Only a NaN's sign bit may differ from numpy.) Other dtypes go to numpy."""
+    if values.dtype.kind != "f" or values.shape[axis] == 0:
         return values.sum(axis=axis)
+    if values.ndim >= 1 and (axis == -1 or axis == values.ndim - 1):
+        flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1, values.shape[-1])
+        out = np.empty(flat.shape[0])
+        _last_axis_total(flat, out)
+        return out.reshape(values.shape[:-1]).astype(values.dtype, copy=False)
     terms = np.moveaxis(values, axis, 0)
     result = terms[0] + 0.0
     for term in terms[1:]:
@@ -24,8 +58,17 @@ def total(values: np.ndarray, axis: int = -1) -> np.ndarray:
     return result
 
 
+@compiled
+def _normalise_rows(salience: np.ndarray, out: np.ndarray) -> None:
+    for row in range(salience.shape[0]):
+        acc = _row_total(salience, row)
+        for k in range(salience.shape[1]):
+            out[row, k] = salience[row, k] / acc if acc > 0 else 0.0
+
+
 def normalised(salience: np.ndarray) -> np.ndarray:
-    """Saliences scaled to sum to 1 over the last axis (all-zero rows stay zero)."""
-    sums = total(salience)[..., None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(sums > 0, salience / sums, 0.0)
+    """Saliences (..., I) scaled to sum to 1 over the last axis (all-zero rows stay zero)."""
+    flat = np.ascontiguousarray(salience, dtype=np.float64).reshape(-1, salience.shape[-1])
+    out = np.empty_like(flat)
+    _normalise_rows(flat, out)
+    return out.reshape(salience.shape)

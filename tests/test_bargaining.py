@@ -9,15 +9,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sim.engine.bargaining import (
-    cheapest_acceptable,
+    Values,
     conceded,
     contract_curve,
+    counterpart,
     counterpart_utility,
     loss,
     own_cost,
     package_at,
     utility,
 )
+from sim.engine.offers import trade_off
 from sim.engine.strategies import going_on
 from sim.engine.tactics import time_demand
 from sim.numerics import normalised, total
@@ -90,8 +92,15 @@ def test_counterpart_utility_matches_the_general_utility(seed, s):
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), arrays(float, 64, elements=st.floats(0, 1)))
 def test_offer_search_finds_the_first_acceptable_point(seed, needed):
-    curve, _ = _random_curve(seed)
-    point, feasible = cheapest_acceptable(curve, lambda shares: counterpart_utility(curve, shares) >= needed)
+    _, (target, other, other_risk, span, start, weight, own_risk) = _random_curve(seed)
+    # the proposer (actor 0) and one other party (actor 1): the search lays out the curve towards it
+    both = Values(np.stack([start, target], 1), np.stack([weight, other], 1), np.stack([own_risk, other_risk], 1))
+    towards, summed = counterpart(both.ideal[:, 1:], both.weight[:, 1:])
+    curve = contract_curve(start, weight, own_risk, towards, summed, other_risk, span)
+    found = trade_off(np.arange(len(start)), 0, np.array([1]), both, both, needed[:, None], span)
+    point, feasible = found.point, found.feasible
+    np.testing.assert_array_equal(found.package, package_at(curve, point))
+    np.testing.assert_array_equal(found.cost, own_cost(curve, point))
     at_point = counterpart_utility(curve, conceded(curve, point))
     assert np.all(at_point[feasible] >= needed[feasible])
     just_before = counterpart_utility(curve, conceded(curve, np.maximum(point - 2.0**-12, 0)))
@@ -113,16 +122,23 @@ def test_logrolling_gives_ground_where_the_other_cares_more():
 
 @settings(max_examples=300, deadline=None)
 @given(st.data())
-def test_fast_total_is_numpys_sum_to_the_bit(data):
-    """The hot-path sum over issues or parties gives exactly numpy's bits, so that switching to it
-    changed no result (any shape, any axis, any length: from 8 terms it is numpy's own sum)."""
+def test_total_adds_in_plain_order_and_is_numpys_sum_on_a_short_axis(data):
+    """The sum the numpy paths and the compiled kernels share adds term by term from 0.0 (any shape,
+    any axis, any length), which on fewer than 8 terms is numpy's own sum to the bit: switching the
+    engine's short sums to it changed no result."""
     shape = data.draw(st.lists(st.integers(0, 10), min_size=1, max_size=3).map(tuple))
     values = data.draw(arrays(np.float64, shape, elements=st.floats(-1e300, 1e300, allow_subnormal=True)))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     if data.draw(st.booleans()):
         values = np.asfortranarray(values)
     with np.errstate(over="ignore", invalid="ignore"):  # huge terms may sum to inf: the same inf
-        assert total(values, axis).tobytes() == np.asarray(values.sum(axis=axis)).tobytes()
+        summed = total(values, axis)
+        plain = np.zeros(np.delete(values.shape, axis % values.ndim))
+        for term in np.moveaxis(values, axis, 0):
+            plain = plain + term
+        assert summed.tobytes() == plain.tobytes()
+        if values.shape[axis] < 8:
+            assert summed.tobytes() == np.asarray(values.sum(axis=axis)).tobytes()
 
 
 def test_fast_total_keeps_numpys_sign_of_zero():

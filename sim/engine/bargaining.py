@@ -12,12 +12,11 @@ never past its demand, which its tactic sets (``sim.engine.tactics``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from sim.numerics import total
+from sim.numerics import compiled, inlined
 
 STATUS_ACTIVE, STATUS_AGREEMENT, STATUS_WALKOUT, STATUS_BREAKDOWN, STATUS_NO_DEAL = range(5)
 STATUS_CONVERGED, STATUS_HORIZON = 5, 6  # influence-only runs: the model's stopping rule, or out of rounds
@@ -32,9 +31,42 @@ def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
     r = 1 gives d^2 (risk-averse, convex loss), r = 0 linear, r = -1 gives 2d - d^2 (risk-acceptant)."""
     bent = risk * distance
     bent *= 1.0 - distance
-    if isinstance(bent, np.ndarray):  # in place: this is the innermost arithmetic of every search
+    if isinstance(bent, np.ndarray):  # in place
         return np.subtract(distance, bent, out=bent)
     return distance - bent
+
+
+# The kernels below pass only numbers to their helpers: an array handed to a helper costs a reference
+# count in the innermost loop (measured: four times slower).
+@inlined
+def loss_of(distance: float, risk: float) -> float:
+    """``loss`` of one distance, in the same operations."""
+    bent = risk * distance
+    bent *= 1.0 - distance
+    return distance - bent
+
+
+@inlined
+def distance_of(position: float, ideal: float, span: float) -> float:
+    """|position - ideal| as a share of the issue's range, at most 1 (NaN stays NaN, as in np.minimum)."""
+    distance = abs(position - ideal) / span
+    return 1.0 if distance > 1.0 else distance
+
+
+@compiled
+def _utilities(package, ideal, weight, risk, span, out) -> None:
+    for r in range(ideal.shape[0]):
+        for a in range(ideal.shape[1]):
+            lost = 0.0
+            for i in range(ideal.shape[2]):
+                lost += weight[r, a, i] * loss_of(distance_of(package[r, a, i], ideal[r, a, i], span[i]), risk[r, a])
+            out[r, a] = 1.0 - lost
+
+
+def _as_runs_actors_issues(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` broadcast to ``shape`` and viewed as (R, A, I) (no copy)."""
+    view = np.broadcast_to(np.asarray(array, dtype=np.float64), shape)
+    return view.reshape((1,) * (3 - view.ndim) + view.shape) if view.ndim < 3 else view
 
 
 def utility(
@@ -49,25 +81,164 @@ def utility(
         risk: (...) risk attitudes in [-1, 1].
         span: (I,) width of each issue's range.
     """
-    distance = np.minimum(np.abs(package - ideal) / span, 1.0)
-    return 1.0 - total(weight * loss(distance, risk[..., None]))
+    shape = np.broadcast_shapes(np.shape(package), np.shape(ideal), np.shape(weight), np.shape(risk) + (1,))
+    if len(shape) > 3:
+        raise ValueError(f"utility takes at most (R, A, I) arrays, not {shape}")
+    views = [_as_runs_actors_issues(a, shape) for a in (package, ideal, weight)]
+    risks = _as_runs_actors_issues(np.asarray(risk, dtype=np.float64)[..., None], shape)[..., 0]
+    out = np.empty(views[0].shape[:2])
+    _utilities(*views, risks, np.asarray(span, dtype=np.float64), out)
+    return out.reshape(shape[:-1])
+
+
+@dataclass
+class Values:
+    """Actors' values as one side sees them, for every batch row: ideals (R, A, I), normalised
+    saliences (R, A, I) and risks (R, A)."""
+
+    ideal: np.ndarray
+    weight: np.ndarray
+    risk: np.ndarray
+
+
+@compiled
+def _utilities_in(rows, actors, package, ideal, weight, risk, span, out) -> None:
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        for n in range(actors.shape[0]):
+            a = actors[n]
+            lost = 0.0
+            for i in range(ideal.shape[2]):
+                lost += weight[r, a, i] * loss_of(distance_of(package[k, i], ideal[r, a, i], span[i]), risk[r, a])
+            out[k, n] = 1.0 - lost
+
+
+def utility_in(
+    rows: np.ndarray, actors: np.ndarray, package: np.ndarray, values: Values, span: np.ndarray
+) -> np.ndarray:
+    """Utility (R', K), 0-1, of the packages (R', I) offered in the batch rows ``rows`` (R',) to the
+    ``actors`` (K,), with their values ``values`` (read in place: no gathered copies); the same
+    numbers as ``utility`` of the gathered arrays."""
+    out = np.empty((len(rows), len(actors)))
+    _utilities_in(
+        np.asarray(rows, dtype=np.int64), np.asarray(actors, dtype=np.int64), np.asarray(package, dtype=np.float64),
+        np.asarray(values.ideal, dtype=np.float64), np.asarray(values.weight, dtype=np.float64),
+        np.asarray(values.risk, dtype=np.float64), np.asarray(span, dtype=np.float64), out,
+    )  # fmt: skip
+    return out
 
 
 def counterpart(ideal: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where the other parties stand as one counterpart: salience-weighted mean ideal (R, I) over
-    axis 1 of (R, P, I) arrays, and their summed saliences (R, I)."""
-    summed = total(weight, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        target = np.where(summed > 0, total(weight * ideal, axis=1) / summed, ideal.mean(axis=1))
+    axis 1 of (R, P, I) arrays (their plain mean on an issue none of them cares about), and their
+    summed saliences (R, I)."""
+    ideal, weight = np.asarray(ideal, dtype=np.float64), np.asarray(weight, dtype=np.float64)
+    target, summed = np.empty(ideal.shape[::2]), np.empty(ideal.shape[::2])
+    _counterparts(ideal, weight, target, summed)
     return target, summed
+
+
+@inlined
+def counterpart_issue(ideal, weight, r: int, others, i: int) -> tuple[float, float]:
+    """The counterpart's ideal and summed salience on issue ``i`` in batch row ``r``, from the (R, A, I)
+    arrays at the actors ``others`` (plain order, as numpy sums a short axis)."""
+    summed, weighted, plain = 0.0, 0.0, 0.0
+    for k in range(others.shape[0]):
+        o = others[k]
+        summed += weight[r, o, i]
+        weighted += weight[r, o, i] * ideal[r, o, i]
+        plain += ideal[r, o, i]
+    return (weighted / summed if summed > 0 else plain / others.shape[0]), summed
+
+
+@compiled
+def _counterparts(ideal, weight, target, summed) -> None:
+    everyone = np.arange(ideal.shape[1])
+    for r in range(ideal.shape[0]):
+        for i in range(ideal.shape[2]):
+            target[r, i], summed[r, i] = counterpart_issue(ideal, weight, r, everyone, i)
 
 
 PATH_MIN_RISK = 0.1  # least curvature of the losses the trade-off path is laid out with
 
+#: What the curve holds per run and issue, in ``curve_issue``'s order (rows of a kernel's scratch array).
+CURVE_FIELDS = ("start", "direction", "distance", "own_weight", "own_risk", "keep", "give", "own_bend", "other_bend",
+                "other_weight", "other_risk", "own_full", "other_full")  # fmt: skip
+START, DIRECTION, DISTANCE, OWN_WEIGHT, OWN_RISK, KEEP, GIVE, OWN_BEND, OTHER_BEND, OTHER_WEIGHT, OTHER_RISK, \
+    OWN_FULL, OTHER_FULL = range(len(CURVE_FIELDS))  # fmt: skip
+
+
+@inlined
+def _at_least(value: float, floor: float) -> float:
+    return value if (value >= floor or value != value) else floor  # np.maximum: NaN stays
+
+
+@inlined
+def curve_issue(start: float, target: float, weight: float, risk: float, other_weight: float, other_risk: float,
+                span: float) -> tuple:  # fmt: skip
+    """One issue of the curve: its 13 values, in the order of ``CURVE_FIELDS``."""
+    direction = target - start
+    distance = distance_of(direction, 0.0, span)
+    own_shape, other_shape = _at_least(risk, PATH_MIN_RISK), _at_least(other_risk, PATH_MIN_RISK)
+    return (
+        start, direction, distance, weight, risk,
+        weight * (1.0 - own_shape),  # keep
+        other_weight * (1.0 - other_shape + 2.0 * other_shape * distance),  # give
+        2.0 * distance * weight * own_shape,  # own_bend
+        2.0 * distance * other_weight * other_shape,  # other_bend
+        other_weight, other_risk,
+        weight * loss_of(distance, own_shape),  # own_full
+        other_weight * loss_of(distance, other_shape),  # other_full
+    )  # fmt: skip
+
+
+@inlined
+def share_of(s: float, give: float, keep: float, own_bend: float, other_bend: float, own_full: float,
+             other_full: float) -> float:  # fmt: skip
+    """Share of an issue's gap conceded at point ``s`` of the curve, 0-1, from the curve's values there
+    (numbers only: an array handed to a helper costs a reference count in the innermost loop)."""
+    rest = 1.0 - s
+    numerator = s * give
+    numerator -= rest * keep
+    bend = rest * own_bend
+    bend += s * other_bend
+    if bend > 0:
+        share = numerator / bend
+        if share < 0.0:  # np.clip's order: NaN stays, -0.0 stays
+            share = 0.0
+        return 1.0 if share > 1.0 else share
+    return 1.0 if rest * own_full < s * other_full else 0.0  # not strictly convex here: all or nothing
+
+
+@inlined
+def share_at(curve, i: int, s: float) -> float:
+    """``share_of`` issue ``i`` of a laid-out curve (rows ``CURVE_FIELDS``, a column per issue)."""
+    return share_of(s, curve[GIVE, i], curve[KEEP, i], curve[OWN_BEND, i], curve[OTHER_BEND, i], curve[OWN_FULL, i],
+                    curve[OTHER_FULL, i])  # fmt: skip
+
+
+@inlined
+def own_cost_of(curve, shares) -> float:
+    """Utility the proposer gives up by conceding ``shares`` (I,)."""
+    lost = 0.0
+    for i in range(shares.shape[0]):
+        lost += curve[OWN_WEIGHT, i] * loss_of(shares[i] * curve[DISTANCE, i], curve[OWN_RISK, i])
+    return lost
+
+
+@inlined
+def counterpart_utility_of(curve, shares) -> float:
+    """Utility to the counterpart of conceding ``shares`` (I,): it remains (1 - share) of the gap away."""
+    lost = 0.0
+    for i in range(shares.shape[0]):
+        lost += curve[OTHER_WEIGHT, i] * loss_of((1.0 - shares[i]) * curve[DISTANCE, i], curve[OTHER_RISK, i])
+    return 1.0 - lost
+
 
 @dataclass
 class ContractCurve:
-    """The efficient trade-off path between a proposer and its (believed) counterpart.
+    """The efficient trade-off path between a proposer and its (believed) counterpart, laid out for
+    R runs: ``values`` (R, 13, I), one (R, I) array per name of ``CURVE_FIELDS`` (``curve.give``).
 
     Points on it are indexed by s in [0, 1]: s = 0 is the proposer's ideal, s = 1 the counterpart's.
     In between, each issue is conceded where the proposer's marginal loss equals mu = s / (1 - s)
@@ -78,24 +249,31 @@ class ContractCurve:
     were at least slightly risk-averse (risk >= ``PATH_MIN_RISK``) so that it passes continuously
     through the partial concessions between whole-issue trades (with exactly linear losses those
     points are all equally efficient but the marginal-rate rule cannot reach them); utilities along
-    it always use the true risk attitudes. All arrays are (R, I), per-run values repeated over issues
-    included: the bisection's arithmetic on full arrays is faster than broadcasting (R, 1) against them.
+    it always use the true risk attitudes. Per issue: ``keep`` w_p (1 - r_p) is the proposer's marginal
+    loss at no concession, ``give`` w_o (1 - r_o + 2 r_o d) the counterpart's marginal gain, ``own_bend``
+    2 d w_p r_p and ``other_bend`` 2 d w_o r_o how they change, ``own_full`` and ``other_full`` the
+    losses of conceding the issue fully or not at all.
+
+    The offer search (``trade_off``) lays the same curve out one run at a time inside its kernel; this
+    form is for looking at it.
     """
 
-    start: np.ndarray  # proposer's ideal
-    direction: np.ndarray  # counterpart's ideal - start
-    distance: np.ndarray  # |direction| as a share of the issue's range, 0-1
-    own_weight: np.ndarray  # proposer's normalised salience
-    own_risk: np.ndarray  # the proposer's risk attitude, repeated over issues
-    keep: np.ndarray  # proposer's marginal loss at no concession: w_p (1 - r_p)
-    give: np.ndarray  # counterpart's marginal gain at no concession: w_o (1 - r_o + 2 r_o d)
-    own_bend: np.ndarray  # 2 d w_p r_p: growth of the proposer's marginal loss
-    other_bend: np.ndarray  # 2 d w_o r_o: fall of the counterpart's marginal gain
-    other_weight: np.ndarray  # counterpart's normalised salience
-    other_risk: np.ndarray  # the counterpart's, repeated over issues
-    own_full: np.ndarray  # proposer's loss from conceding the issue fully
-    other_full: np.ndarray  # counterpart's loss if the issue is not conceded at all
-    convex: bool  # every issue strictly convex for both sides: no all-or-nothing issue anywhere
+    values: np.ndarray
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name in CURVE_FIELDS:
+            return self.values[:, CURVE_FIELDS.index(name)]
+        raise AttributeError(name)
+
+
+@compiled
+def _lay_out(start, weight, risk, target, others_weight, others_risk, span, out) -> None:
+    for r in range(start.shape[0]):
+        for i in range(start.shape[1]):
+            values = curve_issue(start[r, i], target[r, i], weight[r, i], risk[r], others_weight[r, i],
+                                 others_risk[r], span[i])  # fmt: skip
+            for field in range(len(values)):
+                out[r, field, i] = values[field]
 
 
 def contract_curve(
@@ -110,86 +288,58 @@ def contract_curve(
     """The trade-off path from ``start`` (R, I) towards ``target`` (R, I), for a proposer with
     normalised saliences ``weight`` (R, I) and risk (R,), and a counterpart with ``others_weight``
     (R, I) and ``others_risk`` (R,)."""
-    direction = target - start
-    distance = np.minimum(np.abs(direction) / span, 1.0)
-    own_risk, other_risk = (np.repeat(r[:, None], start.shape[1], axis=1) for r in (risk, others_risk))
-    own_shape, other_shape = np.maximum(own_risk, PATH_MIN_RISK), np.maximum(other_risk, PATH_MIN_RISK)
-    own_bend = 2.0 * distance * weight * own_shape
-    other_bend = 2.0 * distance * others_weight * other_shape
-    return ContractCurve(
-        start=start,
-        direction=direction,
-        distance=distance,
-        own_weight=weight,
-        own_risk=own_risk,
-        keep=weight * (1.0 - own_shape),
-        give=others_weight * (1.0 - other_shape + 2.0 * other_shape * distance),
-        own_bend=own_bend,
-        other_bend=other_bend,
-        other_weight=others_weight,
-        other_risk=other_risk,
-        own_full=weight * loss(distance, own_shape),
-        other_full=others_weight * loss(distance, other_shape),
-        convex=bool(((own_bend > 0) & (other_bend > 0)).all()),
-    )
+    arrays = [np.asarray(a, dtype=np.float64) for a in (start, weight, risk, target, others_weight, others_risk, span)]
+    out = np.empty((arrays[0].shape[0], len(CURVE_FIELDS), arrays[0].shape[1]))
+    _lay_out(*arrays, out)
+    return ContractCurve(out)
+
+
+@compiled
+def _at_points(curve, s, what: int, out) -> None:
+    """At points ``s`` (R,) of the curves (R, 13, I): the conceded shares (``what`` 0) or the packages
+    (1) into ``out`` (R, I), or the proposer's cost (2) into ``out[:, 0]``."""
+    shares = np.empty(curve.shape[2])
+    for r in range(curve.shape[0]):
+        for i in range(curve.shape[2]):
+            shares[i] = share_at(curve[r], i, s[r])
+            if what == 1:
+                out[r, i] = curve[r, START, i] + shares[i] * curve[r, DIRECTION, i]
+            elif what == 0:
+                out[r, i] = shares[i]
+        if what == 2:
+            out[r, 0] = own_cost_of(curve[r], shares)
+
+
+def _points(curve: ContractCurve, s: np.ndarray, what: int) -> np.ndarray:
+    out = np.empty(curve.values[:, 0].shape)
+    _at_points(curve.values, np.asarray(s, dtype=np.float64), what, out)
+    return out
 
 
 def conceded(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
     """Share of each issue's gap conceded (R, I), 0-1, at points ``s`` (R,) of the curve."""
-    # in place and on full (R, I) arrays: the bisection calls this 12 times a search
-    s = np.repeat(s[:, None], curve.give.shape[1], axis=1)
-    rest = 1.0 - s
-    numerator = s * curve.give
-    numerator -= rest * curve.keep
-    bend = rest * curve.own_bend
-    bend += s * curve.other_bend
-    if curve.convex:
-        numerator /= bend
-        return np.clip(numerator, 0.0, 1.0, out=numerator)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        interior = np.clip(numerator / bend, 0.0, 1.0)
-    corner = rest * curve.own_full < s * curve.other_full  # not strictly convex: all or nothing
-    return np.where(bend > 0, interior, corner)
+    return _points(curve, s, 0)
 
 
 def package_at(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
     """The package (R, I) at points ``s`` (R,) of the curve."""
-    return curve.start + conceded(curve, s) * curve.direction
+    return _points(curve, s, 1)
 
 
 def own_cost(curve: ContractCurve, s: np.ndarray) -> np.ndarray:
     """Utility (R,) the proposer gives up at points ``s`` (R,) of the curve, 0-1."""
-    return _own_cost(curve, conceded(curve, s))
+    return _points(curve, s, 2)[:, 0]
 
 
-def _own_cost(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
-    return total(curve.own_weight * loss(shares * curve.distance, curve.own_risk))
+@compiled
+def _counterpart_utilities(curve, shares, out) -> None:
+    for r in range(curve.shape[0]):
+        out[r] = counterpart_utility_of(curve[r], shares[r])
 
 
 def counterpart_utility(curve: ContractCurve, shares: np.ndarray) -> np.ndarray:
     """Utility (R,) to the counterpart, whose ideal is the curve's end, of conceding ``shares`` (R, I):
     its remaining distance on each issue is (1 - share) times the gap."""
-    return 1.0 - total(curve.other_weight * loss((1.0 - shares) * curve.distance, curve.other_risk))
-
-
-def cheapest_acceptable(
-    curve: ContractCurve,
-    acceptable: Callable[[np.ndarray], np.ndarray],
-    cap: np.ndarray | None = None,
-    iterations: int = 12,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The first point s (R,) along the curve at which ``acceptable(shares)`` holds (``shares`` (R, I)
-    as from :func:`conceded`) or, with a ``cap`` (R,), at which the proposer would give up ``cap``
-    utility, whichever comes first; found by bisection to 2**-iterations. Also whether full
-    concession is acceptable at all."""
-    feasible = acceptable(np.ones_like(curve.start))
-    low, high = np.zeros(len(curve.start)), np.ones(len(curve.start))
-    for _ in range(iterations):
-        middle = 0.5 * (low + high)
-        shares = conceded(curve, middle)
-        ok = acceptable(shares)
-        if cap is not None:
-            ok |= _own_cost(curve, shares) >= cap
-        high = np.where(ok, middle, high)
-        low = np.where(ok, low, middle)
-    return high, feasible
+    out = np.empty(len(curve.values))
+    _counterpart_utilities(curve.values, np.asarray(shares, dtype=np.float64), out)
+    return out

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from sim.arrays import ActorArrays
+from sim.engine.bargaining import Values
 from sim.engine.state import BatchState, Layout
 from sim.scenario.schema import Scenario
 
@@ -92,3 +93,13 @@ class Batch(Protocol):
     own_weight: np.ndarray
     public_weight: np.ndarray
     values: RoundValues
+
+    @property
+    def own_values(self) -> Values:
+        """This round's ideals, normalised saliences and risks as each actor knows them."""
+        ...
+
+    @property
+    def public_values(self) -> Values:
+        """The same as the others believe them."""
+        ...

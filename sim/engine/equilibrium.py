@@ -27,15 +27,9 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.engine.bargaining import (
-    cheapest_acceptable,
-    contract_curve,
-    counterpart,
-    counterpart_utility,
-    package_at,
-    utility,
-)
+from sim.engine.bargaining import Values, utility
 from sim.engine.batch import Batch
+from sim.engine.offers import trade_off
 from sim.engine.protocol import recognition
 
 PRECISION_STEPS = 52  # bisection steps: offers exact to about 2**-52 along the curve
@@ -77,23 +71,11 @@ def best_offer(values: PartyValues, proposer: int, needed: np.ndarray, span: np.
     party gets ``needed`` (R, P), whether that is possible, and every party's utility of it (R, P)."""
     count = values.ideal.shape[1]
     others = np.array([p for p in range(count) if p != proposer])
-    ideal, weight, risk = values.ideal[:, others], values.weight[:, others], values.risk[:, others]
-    target, others_weight = counterpart(ideal, weight)
-    curve = contract_curve(
-        values.ideal[:, proposer], values.weight[:, proposer], values.risk[:, proposer], target, others_weight,
-        risk.mean(axis=1), span,
-    )  # fmt: skip
-    want = needed[:, others]
-    if len(others) == 1:
-        accepts = lambda shares: counterpart_utility(curve, shares) >= want[:, 0]  # noqa: E731
-    else:
-        accepts = lambda shares: (  # noqa: E731
-            utility((curve.start + shares * curve.direction)[:, None, :], ideal, weight, risk, span) >= want
-        ).all(axis=1)
-    point, feasible = cheapest_acceptable(curve, accepts, iterations=PRECISION_STEPS)
-    package = package_at(curve, point)
-    worth = utility(package[:, None, :], values.ideal, values.weight, values.risk, span)
-    return package, feasible, worth
+    seen = Values(values.ideal, values.weight, values.risk)
+    rows = np.arange(len(values.ideal))
+    best = trade_off(rows, proposer, others, seen, seen, needed[:, others], span, iterations=PRECISION_STEPS)
+    worth = utility(best.package[:, None, :], values.ideal, values.weight, values.risk, span)
+    return best.package, best.feasible, worth
 
 
 def backward_step(values: PartyValues, going_on: np.ndarray, recognition: np.ndarray, span: np.ndarray):

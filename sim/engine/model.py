@@ -28,7 +28,8 @@ from sim.engine.bargaining import (
     STATUS_REJECTED,
     STATUS_SIGNED,
     STATUS_WALKOUT,
-    utility,
+    Values,
+    utility_in,
 )
 from sim.engine.batch import RoundTable, RoundValues
 from sim.engine.equilibrium import EquilibriumPlay
@@ -187,11 +188,9 @@ class NegotiationModel(mesa.Model):
         span, parties = self.layout.span, self.layout.parties
         flow, flow_public = np.zeros_like(self.own_now.outside), np.zeros_like(self.own_now.outside)
         if self.spec.status_quo is not None and len(parties):  # only the parties bargain over it
-            own, pub = self.own_now, self.public_now
-            flow[:, parties] = utility(own.status_quo[:, None, :], own.ideal[:, parties], self.own_weight[:, parties],
-                                       own.risk[:, parties], span)  # fmt: skip
-            flow_public[:, parties] = utility(pub.status_quo[:, None, :], pub.ideal[:, parties],
-                                              self.public_weight[:, parties], pub.risk[:, parties], span)  # fmt: skip
+            rows = np.arange(len(self.run_ids))
+            flow[:, parties] = utility_in(rows, parties, self.own_now.status_quo, self.own_values, span)
+            flow_public[:, parties] = utility_in(rows, parties, self.public_now.status_quo, self.public_values, span)
         outside, outside_public = self.own_now.outside, self.public_now.outside
         frozen = self.frozen_after_breakdown
         self.values = RoundValues(
@@ -227,13 +226,12 @@ class NegotiationModel(mesa.Model):
     def _observe_offers(self) -> None:
         """Every party sees the offer on the table: the proposer's believed worth of it joins the
         history the imitative tactics read."""
-        pub, span = self.public_now, self.layout.span
+        span = self.layout.span
         for actor, slot in self.slot_of.items():
             rows = np.flatnonzero(
                 self.state.active & (self.table.proposer == actor) & ~np.isnan(self.table.offer[:, 0])
             )
-            worth = utility(self.table.offer[rows], pub.ideal[rows, actor], self.public_weight[rows, actor],
-                            pub.risk[rows, actor], span)  # fmt: skip
+            worth = utility_in(rows, [actor], self.table.offer[rows], self.public_values, span)[:, 0]
             self.offers.push(rows, slot, worth)
 
     def _settle(self, t: int) -> None:
@@ -277,6 +275,16 @@ class NegotiationModel(mesa.Model):
         state.rejections[due[~accepted]] += 1
 
     # --- helpers for the strategies ---------------------------------------------------------
+    @property
+    def own_values(self) -> Values:
+        """This round's ideals, normalised saliences and risks as each actor knows them."""
+        return Values(self.own_now.ideal, self.own_weight, self.own_now.risk)
+
+    @property
+    def public_values(self) -> Values:
+        """The same as the others believe them."""
+        return Values(self.public_now.ideal, self.public_weight, self.public_now.risk)
+
     def other_parties(self, actor: int) -> np.ndarray:
         """Actor indices of the parties other than ``actor``."""
         return self.layout.parties[self.layout.parties != actor]

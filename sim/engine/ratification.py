@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.bargaining import utility
+from sim.engine.bargaining import Values, utility
 from sim.engine.batch import Batch
 from sim.engine.state import draw
 from sim.numerics import normalised
@@ -51,20 +51,27 @@ class Body:
             if isinstance(array, np.ndarray):
                 setattr(self, name, array[rows])
 
-    def _worth(self, model: Batch, runs: np.ndarray, packages: np.ndarray, believed: bool,
-               by_party: bool = True) -> np.ndarray:  # fmt: skip
-        """The body's utility (R',) of packages (R', I), as it truly is or as believed (``by_party``: the
-        party's own view of its own utility, for a body that judges by it; else the others')."""
-        span, j = model.layout.span, self.actor
+    def judge(self, model: Batch, runs: np.ndarray, believed: bool,
+              by_party: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+        """Whose utility the body judges by in ``runs``: ideals (R', I), normalised saliences (R', I) and
+        risks (R',), as they truly are or as believed (``by_party``: the party's own view of its own
+        utility, for a body that judges by it; else the others')."""
+        j = self.actor
         if self.own_view:
             ideal, weight, risk = (self.ideal_public, self.weight_public, self.risk_public) if believed else \
                 (self.ideal, self.weight, self.risk)  # fmt: skip
-            return utility(packages, ideal[runs], weight[runs], risk[runs], span)
+            return ideal[runs], weight[runs], risk[runs]
         values = model.own_now if (by_party or not believed) else model.public_now
         weights = model.own_weight if (by_party or not believed) else model.public_weight
-        return utility(packages, values.ideal[runs, j], weights[runs, j], values.risk[runs, j], span)
+        return values.ideal[runs, j], weights[runs, j], values.risk[runs, j]
 
-    def _threshold(self, model: Batch, runs: np.ndarray, believed: bool) -> np.ndarray:
+    def _worth(self, model: Batch, runs: np.ndarray, packages: np.ndarray, believed: bool,
+               by_party: bool = True) -> np.ndarray:  # fmt: skip
+        """The body's utility (R',) of packages (R', I), as ``judge`` says whose."""
+        return utility(packages, *self.judge(model, runs, believed, by_party), model.layout.span)
+
+    def threshold_of(self, model: Batch, runs: np.ndarray, believed: bool) -> np.ndarray:
+        """The least utility (R',) the body ratifies, as it is or as believed (with what rejections taught)."""
         if self.threshold is not None:
             return self.threshold_public[runs] + self.margin[runs] if believed else self.threshold[runs]
         quo = (model.public_now if believed else model.own_now).status_quo[runs]
@@ -72,14 +79,14 @@ class Body:
 
     def believed_ok(self, model: Batch, runs: np.ndarray, packages: np.ndarray,
                     by_party: bool) -> np.ndarray:  # fmt: skip
-        return self._worth(model, runs, packages, True, by_party) >= self._threshold(model, runs, True)
+        return self._worth(model, runs, packages, True, by_party) >= self.threshold_of(model, runs, True)
 
     def accepts(self, model: Batch, runs: np.ndarray, packages: np.ndarray) -> np.ndarray:
-        return self._worth(model, runs, packages, False) >= self._threshold(model, runs, False)
+        return self._worth(model, runs, packages, False) >= self.threshold_of(model, runs, False)
 
     def learn(self, model: Batch, runs: np.ndarray, packages: np.ndarray, step: float) -> None:
         """After this body rejected ``packages`` in ``runs``: believe its threshold above them."""
-        base = self._threshold(model, runs, True) - self.margin[runs]
+        base = self.threshold_of(model, runs, True) - self.margin[runs]
         worth = self._worth(model, runs, packages, True)
         self.margin[runs] = np.maximum(self.margin[runs] + step, worth - base + step)
 
@@ -118,6 +125,15 @@ class Ratifiers:
             if body is not None:
                 out[:, k] = body.believed_ok(self.model, runs, packages, by_party)
         return out
+
+    def believed_judges(self, runs: np.ndarray, parties) -> tuple[Values, np.ndarray]:
+        """The bodies of these parties as judges of a package in ``runs``, as the other parties believe
+        them (ideals (R', B, I), saliences, risks (R', B)), and the least utility each is believed to
+        ratify (R', B)."""
+        bodies = [self.bodies[int(p)] for p in parties if int(p) in self.bodies]
+        rows = [body.judge(self.model, runs, believed=True, by_party=False) for body in bodies]
+        judges = Values(*(np.stack([row[k] for row in rows], axis=1) for k in range(3)))
+        return judges, np.stack([body.threshold_of(self.model, runs, True) for body in bodies], axis=1)
 
     def delay(self, runs: np.ndarray) -> np.ndarray:
         """Rounds from signature to the vote (the longest of the bodies')."""

@@ -18,17 +18,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from sim.engine.bargaining import (
-    cheapest_acceptable,
-    contract_curve,
-    counterpart,
-    counterpart_utility,
-    own_cost,
-    package_at,
-    utility,
-)
+from sim.engine.bargaining import utility_in
 from sim.engine.batch import Batch, RoundTable
 from sim.engine.equilibrium import EQUILIBRIUM_TOLERANCE, EquilibriumPlay, best_offer
+from sim.engine.offers import trade_off
 from sim.engine.random import RunStreams
 from sim.engine.ratification import Ratifiers
 from sim.engine.state import draw
@@ -187,11 +180,10 @@ class Concession:
             return
         others = m.other_parties(j)
         floors = m.values.floor_public[np.ix_(runs, others)] + m.state.belief_shift[runs, j][:, others]
-        curve, accepts = self._trade_off(runs, others)
-        point, feasible = cheapest_acceptable(curve, lambda shares: accepts(shares, floors))
+        best = self._trade_off(runs, others, floors)
         v, own = m.values, m.own_now
         # staying in the status quo for good is always open: a deal worth less is no prospect
-        prospect = np.maximum(np.where(feasible, 1.0 - own_cost(curve, point), 0.0), v.flow[runs, j])
+        prospect = np.maximum(np.where(best.feasible, 1.0 - best.cost, 0.0), v.flow[runs, j])
         value = going_on(own.patience[runs, j], v.flow[runs, j], prospect, v.breakdown[runs], v.after[runs, j])
         m.table.walk_gap[runs, j] = own.outside[runs, j] - value
 
@@ -203,14 +195,10 @@ class Concession:
         needed = np.stack([m.strategy_of[o].believed_threshold(runs, t) for o in others], axis=1)
         needed = needed + m.state.belief_shift[runs, j][:, others]
         demand = self.demand(runs, t)
-        curve, accepts = self._trade_off(runs, others)
-        point = cheapest_acceptable(curve, lambda shares: accepts(shares, needed), cap=1.0 - demand)[0]
-        offer = package_at(curve, point)
+        offer = self._trade_off(runs, others, needed, cap=1.0 - demand).package
         m.table.offer[runs] = offer
-        ix = np.ix_(runs, others)
-        pub = m.public_now
-        believed = utility(offer[:, None, :], pub.ideal[ix], m.public_weight[ix], pub.risk[ix], m.layout.span)
-        m.table.expected[ix] = (believed >= needed) & m.ratifiers.believed_ok(runs, others, offer)
+        believed = utility_in(runs, others, offer, m.public_values, m.layout.span)
+        m.table.expected[np.ix_(runs, others)] = (believed >= needed) & m.ratifiers.believed_ok(runs, others, offer)
         self.last[runs] = demand
         m.table.demand_now[runs, j] = demand
 
@@ -218,39 +206,24 @@ class Concession:
         """Accept where the offer is worth at least the threshold and the party believes its own body
         (if it has one) would ratify it."""
         m, j, t = self.model, self.actor, self.model.round_index
-        own = m.own_now
-        worth = utility(
-            m.table.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span
-        )
+        worth = utility_in(runs, [j], m.table.offer[runs], m.own_values, m.layout.span)[:, 0]
         needed = self.threshold(runs, t)
         m.table.accepts[runs, j] = (worth >= needed) & m.ratifiers.believed_ok(
             runs, [j], m.table.offer[runs], by_party=True
         )[:, 0]
         m.table.worth[runs, j], m.table.needed[runs, j] = worth, needed  # kept for traces: why it accepted or not
 
-    def _trade_off(self, runs: np.ndarray, others: np.ndarray):
-        """This party's contract curve in ``runs`` towards the other parties as it believes them (one
-        counterpart: their salience-weighted ideal, summed saliences and mean risk), and a function
-        telling, for conceded shares (R', I), whether every other party is believed to get at least
-        ``needed`` (R', P') and to have a package its body would ratify."""
-        m, j, span = self.model, self.actor, self.model.layout.span
-        ix = np.ix_(runs, others)
-        ideal, weight, risk = m.public_now.ideal[ix], m.public_weight[ix], m.public_now.risk[ix]
-        target, others_weight = counterpart(ideal, weight)
-        own = m.own_now
-        curve = contract_curve(
-            own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], target, others_weight, risk.mean(axis=1), span
-        )
-        bodies = m.ratifiers.any(others)
-
-        def accepts(shares: np.ndarray, needed: np.ndarray) -> np.ndarray:
-            if len(others) == 1 and not bodies:  # the counterpart is that party itself: a cheaper, equal formula
-                return counterpart_utility(curve, shares) >= needed[:, 0]
-            package = curve.start + shares * curve.direction
-            ok = (utility(package[:, None, :], ideal, weight, risk, span) >= needed).all(axis=1)
-            return ok & m.ratifiers.believed_ok(runs, others, package).all(axis=1) if bodies else ok
-
-        return curve, accepts
+    def _trade_off(self, runs: np.ndarray, others: np.ndarray, needed: np.ndarray, cap: np.ndarray | None = None):
+        """The cheapest offer on this party's contract curve in ``runs`` towards the other parties as it
+        believes them that every other party is believed to accept (getting at least ``needed`` (R', P'))
+        and whose ratifying body, if it has one, is believed to ratify; or, with a ``cap``, the point at
+        which this party would give up that much utility, if sooner (``sim.engine.offers``)."""
+        m, j = self.model, self.actor
+        bodies = None
+        if m.ratifiers.any(others):
+            bodies, thresholds = m.ratifiers.believed_judges(runs, others)
+            needed = np.concatenate([needed, thresholds], axis=1)
+        return trade_off(runs, j, others, m.own_values, m.public_values, needed, m.layout.span, bodies, cap)
 
 
 class Equilibrium:
@@ -282,10 +255,7 @@ class Equilibrium:
     def respond(self, runs: np.ndarray) -> None:
         """Accept an offer at the threshold (up to rounding)."""
         m, j = self.model, self.actor
-        own = m.own_now
-        worth = utility(
-            m.table.offer[runs], own.ideal[runs, j], m.own_weight[runs, j], own.risk[runs, j], m.layout.span
-        )
+        worth = utility_in(runs, [j], m.table.offer[runs], m.own_values, m.layout.span)[:, 0]
         needed = m.equilibrium.at(m.round_index)[0][runs, self.slot] - EQUILIBRIUM_TOLERANCE
         m.table.accepts[runs, j] = worth >= needed
         m.table.worth[runs, j], m.table.needed[runs, j] = worth, needed

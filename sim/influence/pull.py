@@ -7,28 +7,59 @@ of the way to the stakeholders' weighted mean position sum_k w_ki x_ki / W_i, wh
 strong, committed lobbies move an indifferent party most; a party that cares as much as all the
 lobbies together moves half as far. This is the weighting of the compromise model (Achen 2006;
 van den Bos 1991) applied as a partial adjustment each round.
+
+One compiled pass per run does the whole stage: the sums over lobbies in plain order, then every
+party's move.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.numerics import total
+from sim.numerics import compiled
 
 
-def pressure(capability: np.ndarray, weight: np.ndarray, position: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The lobbies' summed pressure: weights (R, I), the sum over lobbies of capability (R, K) x normalised
-    salience (R, K, I), and the sum of weight x position (R, K, I), both (R, I)."""
-    w = capability[:, :, None] * weight
-    return total(w, axis=1), total(w * position, axis=1)
+@compiled
+def _pull(capability, weight, position, lobbies, parties, ideal, rate, active, total, total_at) -> None:
+    issues = weight.shape[2]
+    for r in range(ideal.shape[0]):
+        if not active[r]:
+            continue
+        for i in range(issues):  # every lobby's pressure first: a party may also lobby
+            summed, summed_at = 0.0, 0.0
+            for k in range(lobbies.shape[0]):
+                pressing = capability[r, lobbies[k]] * weight[r, lobbies[k], i]
+                summed += pressing
+                summed_at += pressing * position[r, lobbies[k], i]
+            total[i], total_at[i] = summed, summed_at
+        for p in range(parties.shape[0]):
+            j = parties[p]
+            for i in range(issues):
+                if total[i] > 0:
+                    target = total_at[i] / total[i]
+                    strength = total[i] / (total[i] + capability[r, j] * weight[r, j, i])
+                else:
+                    target, strength = 0.0, 0.0
+                ideal[r, j, i] = ideal[r, j, i] + rate[r] * strength * (target - ideal[r, j, i])
 
 
-def pull_towards(
-    ideal: np.ndarray, own_weight: np.ndarray, total: np.ndarray, total_at: np.ndarray, rate: np.ndarray
-) -> np.ndarray:
-    """New ideals (R, P, I) of parties with ideals and capability x salience weights (R, P, I),
-    pulled by summed pressure ``total`` (R, I) at summed ``total_at`` (R, I) with ``rate`` (R,)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        target = np.where(total > 0, total_at / total, 0.0)[:, None, :]
-        strength = np.where(total[:, None] > 0, total[:, None] / (total[:, None] + own_weight), 0.0)
-    return ideal + rate[:, None, None] * strength * (target - ideal)
+def pull(
+    capability: np.ndarray,
+    weight: np.ndarray,
+    position: np.ndarray,
+    lobbies: np.ndarray,
+    parties: np.ndarray,
+    ideal: np.ndarray,
+    rate: np.ndarray,
+    active: np.ndarray,
+) -> None:
+    """Move the ideals ``ideal`` (R, A, I; in place) of the ``parties`` (actor indices) in the ``active``
+    (R,) runs a share ``rate`` (R,) of the way towards the pressure of the ``lobbies`` (actor indices),
+    from this round's capabilities (R, A), normalised saliences (R, A, I) and positions (R, A, I)."""
+    issues = weight.shape[2]
+    _pull(
+        np.asarray(capability, dtype=np.float64), np.asarray(weight, dtype=np.float64),
+        np.asarray(position, dtype=np.float64), np.asarray(lobbies, dtype=np.int64),
+        np.asarray(parties, dtype=np.int64), ideal, np.asarray(rate, dtype=np.float64),
+        np.asarray(active, dtype=np.bool_), np.empty(issues), np.empty(issues),
+    )  # fmt: skip

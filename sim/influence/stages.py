@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.arrays import ActorArrays, View
 from sim.influence import eum, smp, static
-from sim.influence.pull import pressure, pull_towards
+from sim.influence.pull import pull
 
 
 class NoInfluence:
@@ -56,14 +56,9 @@ class PullInfluence:
     def apply(self, own: ActorArrays, public: ActorArrays, active: np.ndarray) -> None:
         """Move the base ideals ``own`` and ``public`` of the parties in the ``active`` (R,) runs towards
         the pressure of this round's lobbies."""
-        p, lobbies = self.parties, np.array(self.lobbies, dtype=np.int64)
-        if len(lobbies) and np.array_equal(lobbies, np.arange(lobbies[0], lobbies[0] + len(lobbies))):
-            lobbies = slice(lobbies[0], lobbies[0] + len(lobbies))  # a view, no copy
+        lobbies = np.array(self.lobbies, dtype=np.int64)
         for (values, weight), base in zip(self.views, (own, public), strict=True):
-            total, total_at = pressure(values.capability[:, lobbies], weight[:, lobbies], values.ideal[:, lobbies])
-            own_weight = values.capability[:, p, None] * weight[:, p]
-            moved = pull_towards(base.ideal[:, p], own_weight, total, total_at, self.rate)
-            base.ideal[:, p] = np.where(active[:, None, None], moved, base.ideal[:, p])
+            pull(values.capability, weight, values.ideal, lobbies, self.parties, base.ideal, self.rate, active)
 
 
 def _move(own: ActorArrays, public: ActorArrays, shift: np.ndarray, active: np.ndarray, low, high) -> None:
