@@ -1,18 +1,22 @@
-"""Ensembles at scale: runs/s on one process and on all cores, peak memory of `basing run` for 10^4 to
-10^6 runs, and how the cost grows with actors, issues and rounds. Prints figures; asserts nothing.
+"""Ensembles at scale: a million runs of `basing run`, a 100-point sweep, the cold start of a fresh
+install, runs/s on one process and on all cores, and how the cost grows with actors, issues and rounds.
+Prints figures, each with its aim; asserts nothing.
 
-    python benchmarks/bench_scale.py            # everything (several minutes: includes 10^6 runs)
-    python benchmarks/bench_scale.py --quick    # smaller sizes
+    python benchmarks/bench_scale.py               # everything (about 8 minutes: includes 10^6 runs)
+    python benchmarks/bench_scale.py --quick       # smaller sizes
+    python benchmarks/bench_scale.py --repeats 3   # the big figures 3 times, for their spread
 
-Aims (issue 4, 2-core machine): >= 5,000 runs/s per core on the baseline, >= 50x one-at-a-time,
-10^6 runs of the baseline in under 3 minutes with peak memory under 1.5 GB, and cost growing no faster
-than linearly in rounds and issues.
+Aims (issue 17, 2-core machine): `basing run -n 1000000` on 2 workers in under 40 s end to end (process
+start-up included) and under 1 GB peak resident memory of all its processes; 100 points x 1,000 runs of
+a sweep in under 8 s; the cold start of a fresh install (its first run, compiling the kernels) stated.
+Cost should grow no faster than linearly in rounds and issues (issue 4).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,6 +89,39 @@ def cli_run(runs: int, workers: int) -> tuple[float, float]:
         return time.perf_counter() - start, peak / 2**20
 
 
+def sweep_seconds(points_per_axis: int, runs: int, workers: int) -> float:
+    """Wall time (s) of `basing sweep` over a points_per_axis x points_per_axis grid, ``runs`` runs a point."""
+    vary = [f"actors.russia.outside_option.value=0.3:0.7:{points_per_axis}",
+            f"protocol.breakdown_risk=0:0.02:{points_per_axis}"]  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "sim", "sweep", str(BASELINE), "--vary", vary[0], "--vary", vary[1], "-n",
+                   str(runs), "-q", "--workers", str(workers), "--out", f"{folder}/s"]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        return time.perf_counter() - start
+
+
+def cold_start(runs: int) -> tuple[float, float]:
+    """Wall time (s) of `basing run -n runs --workers 1` with an empty compile cache (a fresh install's first
+    run: the kernels are compiled), then again with the cache it left."""
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "NUMBA_CACHE_DIR": f"{folder}/cache"}
+        times = []
+        for attempt in range(2):
+            command = [sys.executable, "-m", "sim", "run", str(BASELINE), "-n", str(runs), "-q", "--workers", "1",
+                       "--out", f"{folder}/r{attempt}"]  # fmt: skip
+            start = time.perf_counter()
+            subprocess.run(command, cwd=ROOT, check=True, capture_output=True, env=env)
+            times.append(time.perf_counter() - start)
+        return times[0], times[1]
+
+
+def spread(values: list[float], unit: str, digits: int = 1) -> str:
+    """Median of ``values`` and, for several, their range."""
+    text = f"{statistics.median(values):,.{digits}f} {unit}"
+    return text if len(values) == 1 else f"{text} median ({min(values):,.{digits}f} to {max(values):,.{digits}f})"
+
+
 def synthetic(actors: int, issues: int, rounds: int) -> Scenario:
     """Two parties and actors - 2 stakeholders on ``issues`` issues, talks lasting ``rounds`` rounds."""
     rng = np.random.default_rng(actors * 1000 + issues)
@@ -119,20 +156,28 @@ def cost(spec: Scenario, runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeats", type=int, default=1, help="how often to time the big figures (default 1)")
     args = parser.parse_args()
     cores = default_workers()
     spec = load_scenario(BASELINE).spec
     simulate(spec, np.arange(100), seed=0)
-    sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
+    big, grid, sweep_runs = (100_000, 4, 250) if args.quick else (1_000_000, 10, 1_000)
+    print(f"{os.cpu_count()} cores; baseline scenario; {args.repeats} timing(s) of each big figure")
+
+    timings = [cli_run(big, 2) for _ in range(args.repeats)]
+    print(f"basing run -n {big:,} --workers 2: {spread([t for t, _ in timings], 's')} end to end (aim < 40 s), "
+          f"peak {spread([m for _, m in timings], 'MB', 0)} of all processes (aim < 1,024 MB)")  # fmt: skip
+    sweeps = [sweep_seconds(grid, sweep_runs, 2) for _ in range(args.repeats)]
+    print(f"basing sweep, {grid * grid} points x {sweep_runs:,} runs, 2 workers: {spread(sweeps, 's')} (aim < 8 s)")
+    cold, warm = cold_start(1_000)
+    print(f"cold start, basing run -n 1,000 with an empty compile cache: {cold:.1f} s; the same with the cache it "
+          f"left: {warm:.1f} s (compiling: {cold - warm:.1f} s, once per install)")  # fmt: skip
+
     throughput = 40_000 if args.quick else 100_000
-    print(f"{os.cpu_count()} cores; baseline scenario")
     for workers in sorted({1, cores}):
         elapsed, peak = cli_run(throughput, workers)
         print(f"basing run -n {throughput:,} --workers {workers}: {throughput / elapsed:8,.0f} runs/s "
               f"({elapsed:.1f} s, peak {peak:,.0f} MB)")  # fmt: skip
-    for runs in sizes:
-        elapsed, peak = cli_run(runs, cores)
-        print(f"basing run -n {runs:>9,} (all cores):     {elapsed:7.1f} s, peak memory {peak:7,.0f} MB")
     print("cost per run and round (us), one process, 2,000 runs:")
     base = (8, 4, 52)
     for label, values, build in (

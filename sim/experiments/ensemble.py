@@ -19,7 +19,11 @@ from sim.engine.results import IN_FORCE
 from sim.outputs.indicators import add_indicators
 from sim.scenario.schema import Scenario
 
-DEFAULT_CHUNK = 10_000
+# The most runs simulated in one batch by default. Measured on 200,000 baseline runs with 2 workers: chunks of
+# 2,500 took 24.9 s and peaked at 914 MB over all processes, chunks of 5,000 23.7 s and 992 MB (each worker
+# holds its chunk's arrays besides its 270 MB of modules and compiled code), chunks of 10,000 more again.
+# The smaller chunk keeps a million runs under 1 GB for 5% of speed.
+DEFAULT_CHUNK = 2_500
 
 
 @dataclass

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import OutputError, WorkerError
-from sim.experiments.ensemble import run_chunk
+from sim.experiments.ensemble import DEFAULT_CHUNK, run_chunk
 from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
 from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, max_chunk
@@ -48,10 +48,10 @@ class Plan:
         return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
 
 
-def default_chunk(runs: int, workers: int, limit: int = 10_000) -> int:
+def default_chunk(runs: int, workers: int, limit: int = DEFAULT_CHUNK) -> int:
     """Chunks big enough to batch well (>= 1,000 runs) and small enough to share out and bound memory
-    (never more than ``limit``, see ``chunk_limit``)."""
-    return int(min(10_000, limit, max(1_000, math.ceil(runs / (4 * workers)))))
+    (never more than ``DEFAULT_CHUNK`` or ``limit``, see ``chunk_limit``)."""
+    return int(min(DEFAULT_CHUNK, limit, max(1_000, math.ceil(runs / (4 * workers)))))
 
 
 def chunk_limit(spec: Scenario) -> int:

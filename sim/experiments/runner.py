@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
-from sim.experiments.discovery import REPORT_RUNS, drivers
 from sim.experiments.inputs import input_blocks
 from sim.experiments.made_from import run_manifest, scenario_of, spans
 from sim.experiments.pool import Plan, check_plan, execute
 from sim.experiments.sources import results_of, with_fans
-from sim.outputs.comparison import run_report
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import canonical, manifest, require_this_version
 from sim.scenario.loaded import LoadedScenario
@@ -56,6 +54,11 @@ def complete(
     on any interruption or failure the folder is left ``incomplete`` (and resumable)."""
     with folder.finishing(spans(plan)):
         execute(spec, plan, folder, workers, on_progress)
+        # The report's modules (scipy.stats, scikit-learn, plotly: 50 MB) are loaded only now, so that the main
+        # process stays small while the workers run: a million runs peak with all three processes alive.
+        from sim.experiments.discovery import REPORT_RUNS, drivers
+        from sim.outputs.comparison import run_report
+
         summary = folder.finalise(spec, plan.chunks())
         folder.write_tables("inputs.parquet", input_blocks(spec, plan.seed, plan.runs))
         item = with_fans(results_of(folder, run_manifest(folder)))

@@ -108,7 +108,7 @@ def with_fans(item: Results, fan_runs: int = FAN_RUNS) -> Results:
         out.notes.append(f"{item.origin}: a traced run would be too large for a fan chart")
         return out
     again = run_chunk(item.spec, np.arange(count), item.seed, trace=True)
-    stored = item.runs.iloc[:count].reset_index(drop=True)
+    stored = item.first_runs(count)
     if differing_columns(again.runs, stored):
         out.notes.append(f"{item.origin}: its first runs do not simulate again to the stored rows, "
                          "so it has no position fan chart")  # fmt: skip
