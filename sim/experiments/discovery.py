@@ -315,7 +315,7 @@ def drivers(item: Results, runs: int = REPORT_RUNS, seed: int | None = None) -> 
     names, x = input_matrix(inputs)
     if not names:
         return []
-    table = item.runs.iloc[: len(inputs)]
+    table = item.first_runs(len(inputs))
     labels = input_labels(item.spec, names)
     found, done = [], {}
     for name, indicator in item.spec.outcomes.items():

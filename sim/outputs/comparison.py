@@ -194,7 +194,7 @@ def run_report(item: Results, drivers: Sequence[Driver] = (), driver_runs: int =
     ``drivers``, read from the first ``driver_runs`` runs), the scenario with its quotes."""
     notes = label_and_check([item])
     drawn = figures([item], notes)
-    facts = [["runs", f"{len(item.runs):,}"], ["seed", item.seed], ["basing", item.made_with],
+    facts = [["runs", f"{item.runs_count:,}"], ["seed", item.seed], ["basing", item.made_with],
              ["overrides", ", ".join(item.overrides) or "none"]]  # fmt: skip
     body = (report.notes_html(notes)
             + f"<p>{esc(item.spec.question)}</p>" + report.table(["", ""], facts)
