@@ -3,8 +3,8 @@
 Kernels are numba-compiled loops over the run axis: one pass per run instead of a numpy temporary per
 operation. They do the same IEEE operations in the same order as the numpy expressions they replace
 (numba does not reorder or fuse floating-point arithmetic unless asked to, and is not asked here), so
-a run's results do not depend on which of them computed it. Sums over a short axis are added in plain
-order from 0.0, the order ``total`` uses.
+a run's results do not depend on which of them computed it. Every sum adds term by term from 0.0, which
+on fewer than 8 terms is numpy's own order (numpy sums 8 or more pairwise).
 
 Compiled code is cached on disk (``cache=True``): beside the sources when they are writable, else in the
 user's cache folder; ``NUMBA_CACHE_DIR`` moves it. A fresh install compiles on its first run (the cold
@@ -29,33 +29,6 @@ def _row_total(values: np.ndarray, row: int) -> float:
     for k in range(values.shape[1]):
         acc += values[row, k]
     return acc
-
-
-@compiled
-def _last_axis_total(values: np.ndarray, out: np.ndarray) -> None:
-    for row in range(values.shape[0]):
-        out[row] = _row_total(values, row)
-
-
-def total(values: np.ndarray, axis: int = -1) -> np.ndarray:
-    """``values.sum(axis)`` for float arrays, added in plain order from 0.0 along ``axis``.
-
-    numpy reduces a short last axis one row at a time (ten times the cost of the whole-array additions
-    that give the same result) and sums a long contiguous axis pairwise; here every float sum, short or
-    long, is added term by term, the order the compiled kernels use, so numpy and kernel paths agree to
-    the bit. (Only a NaN's sign bit may differ from numpy.) Other dtypes go to numpy."""
-    if values.dtype.kind != "f" or values.shape[axis] == 0:
-        return values.sum(axis=axis)
-    if values.ndim >= 1 and (axis == -1 or axis == values.ndim - 1):
-        flat = np.ascontiguousarray(values, dtype=np.float64).reshape(-1, values.shape[-1])
-        out = np.empty(flat.shape[0])
-        _last_axis_total(flat, out)
-        return out.reshape(values.shape[:-1]).astype(values.dtype, copy=False)
-    terms = np.moveaxis(values, axis, 0)
-    result = terms[0] + 0.0
-    for term in terms[1:]:
-        result += term
-    return result
 
 
 @compiled

@@ -22,7 +22,7 @@ from sim.engine.bargaining import (
 from sim.engine.offers import trade_off
 from sim.engine.strategies import going_on
 from sim.engine.tactics import time_demand
-from sim.numerics import normalised, total
+from sim.numerics import normalised
 
 unit = st.floats(0, 1)
 risk = st.floats(-1, 1)
@@ -118,31 +118,3 @@ def test_logrolling_gives_ground_where_the_other_cares_more():
     )
     shares = conceded(curve, np.array([0.5]))[0]
     assert shares[1] > 0.9 and shares[0] < 0.1
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_total_adds_in_plain_order_and_is_numpys_sum_on_a_short_axis(data):
-    """The sum the numpy paths and the compiled kernels share adds term by term from 0.0 (any shape,
-    any axis, any length), which on fewer than 8 terms is numpy's own sum to the bit: switching the
-    engine's short sums to it changed no result."""
-    shape = data.draw(st.lists(st.integers(0, 10), min_size=1, max_size=3).map(tuple))
-    values = data.draw(arrays(np.float64, shape, elements=st.floats(-1e300, 1e300, allow_subnormal=True)))
-    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
-    if data.draw(st.booleans()):
-        values = np.asfortranarray(values)
-    with np.errstate(over="ignore", invalid="ignore"):  # huge terms may sum to inf: the same inf
-        summed = total(values, axis)
-        plain = np.zeros(np.delete(values.shape, axis % values.ndim))
-        for term in np.moveaxis(values, axis, 0):
-            plain = plain + term
-        assert summed.tobytes() == plain.tobytes()
-        if values.shape[axis] < 8:
-            assert summed.tobytes() == np.asarray(values.sum(axis=axis)).tobytes()
-
-
-def test_fast_total_keeps_numpys_sign_of_zero():
-    """numpy adds from +0.0, so a sum of negative zeros is +0.0; a faster sum must do the same."""
-    zeros = np.full((3, 2), -0.0)
-    for axis in (0, 1):
-        assert total(zeros, axis).tobytes() == zeros.sum(axis=axis).tobytes()

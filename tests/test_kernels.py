@@ -163,3 +163,15 @@ def test_the_pull_kernel_is_the_numpy_pull(seed, runs, issues):
 
     pull(capability, values.weight, values.ideal, lobbies, parties, base, rate, active)
     assert base.tobytes() == expected.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12))
+def test_normalised_saliences_are_the_numpy_division(seed, issues):
+    rng = np.random.default_rng(seed)
+    salience = rng.uniform(0, 1, (30, 4, issues)) * (rng.uniform(size=(30, 4, issues)) > 0.3)
+    salience[0, 0] = -0.0  # an all-zero row stays zero
+    sums = plain_sum(salience, -1)[..., None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(sums > 0, salience / sums, 0.0)
+    assert normalised(salience).tobytes() == expected.tobytes()
