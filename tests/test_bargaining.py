@@ -14,7 +14,7 @@ from sim.engine.bargaining import (
     contract_curve,
     counterpart,
     counterpart_utility,
-    loss,
+    loss_of,
     own_cost,
     package_at,
     utility,
@@ -31,9 +31,9 @@ risk = st.floats(-1, 1)
 @given(unit, unit, risk)
 def test_loss_is_monotone_with_fixed_ends(a, b, r):
     low, high = sorted((a, b))
-    assert loss(np.array(low), np.array(r)) <= loss(np.array(high), np.array(r)) + 1e-12
-    assert loss(np.array(0.0), np.array(r)) == 0.0
-    assert abs(loss(np.array(1.0), np.array(r)) - 1.0) < 1e-12
+    assert loss_of(low, r) <= loss_of(high, r) + 1e-12
+    assert loss_of(0.0, r) == 0.0
+    assert abs(loss_of(1.0, r) - 1.0) < 1e-12
 
 
 def test_time_dependent_demand_ends_and_shapes():

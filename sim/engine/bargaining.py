@@ -25,22 +25,13 @@ STATUS_NAMES = ("active", "agreement", "walkout", "breakdown", "no_deal", "conve
                 "rejected", "frozen")  # fmt: skip
 
 
-def loss(distance: np.ndarray, risk: np.ndarray) -> np.ndarray:
-    """Utility loss of a distance d in [0, 1]: d - r d (1 - d), monotone for r in [-1, 1].
-
-    r = 1 gives d^2 (risk-averse, convex loss), r = 0 linear, r = -1 gives 2d - d^2 (risk-acceptant)."""
-    bent = risk * distance
-    bent *= 1.0 - distance
-    if isinstance(bent, np.ndarray):  # in place
-        return np.subtract(distance, bent, out=bent)
-    return distance - bent
-
-
 # The kernels below pass only numbers to their helpers: an array handed to a helper costs a reference
 # count in the innermost loop (measured: four times slower).
 @inlined
 def loss_of(distance: float, risk: float) -> float:
-    """``loss`` of one distance, in the same operations."""
+    """Utility loss of a distance d in [0, 1]: d - r d (1 - d), monotone for r in [-1, 1].
+
+    r = 1 gives d^2 (risk-averse, convex loss), r = 0 linear, r = -1 gives 2d - d^2 (risk-acceptant)."""
     bent = risk * distance
     bent *= 1.0 - distance
     return distance - bent
@@ -254,8 +245,8 @@ class ContractCurve:
     2 d w_p r_p and ``other_bend`` 2 d w_o r_o how they change, ``own_full`` and ``other_full`` the
     losses of conceding the issue fully or not at all.
 
-    The offer search (``trade_off``) lays the same curve out one run at a time inside its kernel; this
-    form is for looking at it.
+    The offer search (``trade_off``) lays the same curve out one run at a time inside its kernel, with the
+    same helpers; this form holds it for all runs at once, for the tests of its shape and for inspection.
     """
 
     values: np.ndarray

@@ -109,13 +109,7 @@ class Results:
         """The inputs of the first ``count`` runs (by run id), or None; from a folder, only those rows
         are read."""
         if self._inputs is UNREAD and self.path is not None:
-
-            def head(folder: ResultsFolder) -> pd.DataFrame | None:
-                if not folder.has("inputs.parquet"):
-                    return None
-                return folder.read_arrow("inputs.parquet", filters=[("run", "<", count)]).to_pandas()
-
-            return self._read(head)
+            return self._read(lambda folder: first_rows_in(folder, "inputs.parquet", count))
         inputs = self.inputs
         return None if inputs is None else inputs.iloc[:count].reset_index(drop=True)
 
@@ -123,8 +117,7 @@ class Results:
         """The rows of the first ``count`` runs (by run id); from a folder, only those rows are read (a
         million-run folder is 500 MB as a data frame)."""
         if self._runs is None and self.path is not None:
-            head = [("run", "<", count)]
-            return self._read(lambda folder: folder.read_arrow("runs.parquet", filters=head).to_pandas())
+            return self._read(lambda folder: first_rows_in(folder, "runs.parquet", count))
         return self.runs.iloc[:count].reset_index(drop=True)
 
     def first_traced(self, count: int) -> pd.DataFrame | None:
@@ -163,6 +156,14 @@ class Results:
     def __repr__(self) -> str:
         where = self.path if self.path is not None else "in memory"
         return f"Results({self.spec.name!r}, seed={self.seed}, {where})"
+
+
+def first_rows_in(folder: ResultsFolder, name: str, count: int) -> pd.DataFrame | None:
+    """The rows of the folder's table ``name`` (one row per run) of its first ``count`` runs, read alone
+    (None if it has no such table)."""
+    if not folder.has(name):
+        return None
+    return folder.read_arrow(name, filters=[("run", "<", count)]).to_pandas()
 
 
 def first_traced_in(folder: ResultsFolder, count: int) -> pd.DataFrame | None:
