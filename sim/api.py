@@ -84,8 +84,10 @@ def load(path: str | Path, set: dict[str, Any] | list[str] | None = None) -> Loa
     return load_scenario(path, overrides)
 
 
-def _simulate(spec, plan: Plan, workers: int, progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Every chunk of the plan in memory, in run order: the same rows as the chunk files of a folder."""
+def _simulate(spec, plan: Plan, workers: int, progress: Progress | None) -> tuple[pd.DataFrame, pd.DataFrame | None,
+                                                                                 pd.DataFrame]:  # fmt: skip
+    """Every chunk of the plan in memory, in run order: the same rows, trace and inputs as the chunk files
+    of a folder."""
     import pandas as pd
 
     from sim.experiments.pool import map_in_order, simulate_chunk
@@ -97,9 +99,10 @@ def _simulate(spec, plan: Plan, workers: int, progress: Progress | None) -> tupl
         progress.start(spec.name, plan.runs, 0)
         on_each = lambda k: progress.advance(chunks[k][1] - chunks[k][0])  # noqa: E731
     done = map_in_order(simulate_chunk, jobs, workers, on_each)
-    runs = pd.concat([rows for _, rows, _ in done], ignore_index=True)
-    traces = [trace for _, _, trace in done if trace is not None]
-    return runs, (pd.concat(traces, ignore_index=True) if traces else None)
+    runs = pd.concat([rows for _, rows, _, _ in done], ignore_index=True)
+    traces = [trace for _, _, trace, _ in done if trace is not None]
+    inputs = pd.concat([drawn for _, _, _, drawn in done], ignore_index=True)
+    return runs, (pd.concat(traces, ignore_index=True) if traces else None), inputs
 
 
 def run(
@@ -119,10 +122,8 @@ def run(
     folder, as ``basing run --out`` writes it; True is a new folder named from the scenario and the time
     under ``results/``. ``trace_runs`` are ranges ``(first, stop)`` of runs to trace (see
     ``parse_trace_runs``). ``command`` is what the folder's manifest records as the call that made it."""
-    import pandas as pd
 
     from sim.experiments import runner
-    from sim.experiments.inputs import input_blocks
     from sim.experiments.pool import Plan, check_plan, chunk_limit, default_chunk
     from sim.outputs.results import Results
     from sim.outputs.store import check_new_folder
@@ -133,11 +134,9 @@ def run(
     plan = Plan(runs, seed, chunk_size or default_chunk(runs, workers, chunk_limit(loaded.spec)), tuple(trace_runs))
     check_plan(loaded.spec, plan)
     if out is None or out is False:
-        table, trace = _simulate(loaded.spec, plan, workers, progress)
-        spec = loaded.spec
-        inputs = lambda: pd.concat(input_blocks(spec, seed, runs), ignore_index=True)  # noqa: E731 - on first use
-        return Results(spec, summarise(spec, table), table, trace=trace, seed=seed, resolved=loaded.resolved,
-                       overrides=loaded.overrides, inputs=inputs)  # fmt: skip
+        table, trace, inputs = _simulate(loaded.spec, plan, workers, progress)
+        return Results(loaded.spec, summarise(loaded.spec, table), table, trace=trace, seed=seed,
+                       resolved=loaded.resolved, overrides=loaded.overrides, inputs=inputs)  # fmt: skip
     target = check_new_folder(None if out is True else Path(out))
     command = command or ["python", "-c", "sim.run(...)"]
     folder, plan, spec = runner.start(loaded, plan, target, loaded.overrides, command)

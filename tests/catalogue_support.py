@@ -21,6 +21,7 @@ from conftest import SEED_TEXT, two_party
 
 from sim.cli import main
 from sim.experiments import runner, sweep_runner
+from sim.experiments.inputs import SweepInputs
 from sim.experiments.pool import Plan, simulate_chunk
 from sim.experiments.sweep_engine import execute_sweep
 from sim.files import Folder
@@ -183,7 +184,8 @@ def rerecord(folder: Path) -> None:
 
 def make_folders(project: Path) -> None:
     """done (a complete run), tampered (a changed runs.parquet), half (interrupted), broken (a damaged
-    chunk), swapped (chunk 0 copied over chunk 10), dupes (runs.parquet with runs twice, re-recorded),
+    chunk), broken-inputs (a damaged inputs file of a chunk), no-inputs (a chunk's record edited to hold no
+    inputs), swapped (chunk 0 copied over chunk 10), dupes (runs.parquet with runs twice, re-recorded),
     a-sweep (a complete sweep), sweep-half (an interrupted sweep: its first point done)."""
     (project / "seed.txt").write_text(SEED_TEXT)
     (project / "s.yaml").write_text(yaml.safe_dump(VALID))
@@ -197,10 +199,13 @@ def make_folders(project: Path) -> None:
     runs = project / "tampered" / "runs.parquet"
     runs.write_bytes(runs.read_bytes()[:-1] + b"\0")
     half = interrupted(project, "half")
-    for name in ("broken", "swapped"):
+    for name in ("broken", "swapped", "broken-inputs", "no-inputs"):
         shutil.copytree(half, project / name)
-    chunk = project / "broken" / ".chunks" / "runs-000000000000.parquet"
-    chunk.write_bytes(chunk.read_bytes()[:-9] + b"\0" * 9)
+    for name, file in (("broken", "runs-000000000000"), ("broken-inputs", "inputs-000000000010")):
+        chunk = project / name / ".chunks" / f"{file}.parquet"
+        chunk.write_bytes(chunk.read_bytes()[:-9] + b"\0" * 9)
+    record = project / "no-inputs" / ".chunks" / "runs-000000000000.json"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "inputs": None}))
     chunks = project / "swapped" / ".chunks"
     for suffix in ("parquet", "json"):
         shutil.copy(chunks / f"runs-000000000000.{suffix}", chunks / f"runs-000000000010.{suffix}")
@@ -216,7 +221,7 @@ def interrupted_sweep(project: Path, name: str) -> Path:
     plan = sweep_runner.make_plan(project / "s.yaml", [], ["actors.alpha.risk=0.2,0.8"], "grid", None, 10, 1, 5)
     points, specs = sweep_runner.prepare(plan)
     folder = sweep_runner.start(plan, points, ["status_agreement"], project / name, "toy", ["basing", "sweep"])
-    execute_sweep(plan, specs[:1], folder, 1)
+    execute_sweep(plan, specs[:1], SweepInputs.of(specs, points, plan.seed), folder, 1)
     folder.mark("incomplete")
     return folder.path
 

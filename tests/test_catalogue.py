@@ -42,7 +42,8 @@ from conftest import two_party
 from sim.outputs.escape import UNSAFE
 from sim.scenario.limits import MAX_ACTORS, MAX_FILE_BYTES, MAX_ISSUES, MAX_RUNS
 
-FOLDERS = ("done", "tampered", "half", "broken", "swapped", "dupes", "a-sweep", "sweep-half")
+FOLDERS = ("done", "tampered", "half", "broken", "broken-inputs", "no-inputs", "swapped", "dupes", "a-sweep",
+           "sweep-half")  # fmt: skip
 
 BOMB = (
     "a: &a ["
@@ -489,6 +490,10 @@ CASES = [
     Case("--resume of a complete run", ["run", "--resume", "done"], 2, ["nothing to resume"]),
     Case("--resume with a damaged chunk file", ["run", "--resume", "broken"], 2, ["runs-000000000000.parquet",
          "damaged", "delete it"]),
+    Case("--resume with a damaged inputs file of a chunk", ["run", "--resume", "broken-inputs"], 2,
+         ["inputs-000000000010.parquet", "damaged", "delete it"]),
+    Case("--resume with a chunk recorded without its inputs", ["run", "--resume", "no-inputs"], 2,
+         ["runs-000000000000.json", "damaged", "no inputs file", "delete it"]),
     # -- sweeps
     Case("sweep: unknown path", ["sweep", "s.yaml", "--vary", "actors.alfa.risk=0:1:3"], 2, ["did you mean"],
          {"s.yaml": VALID}),

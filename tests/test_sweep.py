@@ -112,12 +112,13 @@ def test_points_share_their_random_numbers(toy):
 
 def test_resume_a_sweep(toy, tmp_path):
     from sim.experiments import sweep_runner
+    from sim.experiments.inputs import SweepInputs
     from sim.experiments.sweep_engine import execute_sweep
 
     plan = sweep_runner.make_plan(toy / "toy.yaml", [], ["actors.alpha.patience=0.9:0.99:3"], "grid", None, 200, 1, 100)
     points, specs = sweep_runner.prepare(plan)
     folder = sweep_runner.start(plan, points, ["status_agreement"], tmp_path / "half", "toy", ["test"])
-    execute_sweep(plan, specs[:1], folder, 1)  # the first point only
+    execute_sweep(plan, specs[:1], SweepInputs.of(specs, points, plan.seed), folder, 1)  # the first point only
     folder.mark("incomplete")
     done = basing("sweep", "--resume", str(tmp_path / "half"), "-q", cwd=tmp_path)  # from anywhere
     assert done.returncode == 0, done.stderr

@@ -16,6 +16,8 @@ import pandas as pd
 from sim.engine.bargaining import STATUS_NAMES
 from sim.engine.model import NegotiationModel
 from sim.engine.results import IN_FORCE
+from sim.engine.state import noting_draws
+from sim.experiments.inputs import inputs_of_model
 from sim.outputs.indicators import add_indicators
 from sim.scenario.schema import Scenario
 
@@ -33,6 +35,7 @@ class Ensemble:
 
     runs: pd.DataFrame
     trace: pd.DataFrame | None
+    inputs: pd.DataFrame | None = None  # the runs' drawn inputs (``sim.experiments.inputs``), if asked for
 
 
 def run_chunk(
@@ -42,10 +45,18 @@ def run_chunk(
     trace: bool = False,
     on_progress: Callable[[int], None] | None = None,
     check: Callable[[], None] | None = None,
+    inputs: bool = False,
 ) -> Ensemble:
     """Simulate the runs ``run_ids`` in one batch; ``on_progress(k)`` is told of k more finished runs;
-    ``check()`` is called before every round (it may raise, to stop the batch: a superseded change)."""
-    model = NegotiationModel(spec, run_ids, seed, trace=trace)
+    ``check()`` is called before every round (it may raise, to stop the batch: a superseded change);
+    with ``inputs``, the runs' inputs are read from the same set-up (the rows of ``inputs.parquet``)."""
+    drawn_inputs = None
+    if inputs:
+        with noting_draws() as drawn:
+            model = NegotiationModel(spec, run_ids, seed, trace=trace)
+        drawn_inputs = inputs_of_model(model, drawn)
+    else:
+        model = NegotiationModel(spec, run_ids, seed, trace=trace)
     finished = 0
     while model.running and model.round_index < model.layout.horizon:
         if check is not None:
@@ -65,7 +76,7 @@ def run_chunk(
         columns["in_force"] = pd.Categorical(columns["in_force"], categories=IN_FORCE)
     runs = add_indicators(spec.outcomes, pd.DataFrame(columns))
     traced = pd.DataFrame(model.recorder.columns()) if model.recorder is not None else None
-    return Ensemble(runs, traced)
+    return Ensemble(runs, traced, drawn_inputs)
 
 
 def run_ensemble(

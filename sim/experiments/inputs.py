@@ -12,8 +12,10 @@ already an experiment over as many combinations of assumptions as it has runs. T
   same in every run and explains nothing;
 * the derived inputs of ``DERIVED``, which say in one number what several draws mean together.
 
-The values are those the engine itself drew: the model is built for the runs (its set-up only, nothing
-is simulated) with its draws noted. Run k's inputs depend only on the seed and k, as its outcomes do.
+The values are those the engine itself drew: each worker notes the draws of the set-up it simulates its
+chunk from and reads the derived inputs from that set-up before the first round (``inputs_of_model``);
+``inputs_of`` sets a model up for the runs alone (nothing simulated). Run k's inputs depend only on the
+seed and k, as its outcomes do.
 
 A sweep's ``inputs.parquet`` has a row per (point, run), in the order of its ``runs.parquet``: ``point``,
 ``run``, the point's value of each varied parameter as ``varied.<path>`` (a number, a yes/no, or text:
@@ -92,10 +94,20 @@ def inputs_of(spec: Scenario, seed: int, runs: np.ndarray) -> pd.DataFrame:
     runs = np.asarray(runs, dtype=np.int64)
     with noting_draws() as drawn:
         model = NegotiationModel(spec, runs, seed)
-    columns: dict[str, np.ndarray] = {"run": runs, **drawn}
+    inputs = inputs_of_model(model, drawn)
+    forget_agent_counter(model)
+    return inputs
+
+
+def inputs_of_model(model: NegotiationModel, drawn: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The inputs of a freshly set-up ``model`` (before its first step) whose set-up noted the draws
+    ``drawn`` (``noting_draws``): what ``inputs_of`` gives for its runs. A chunk's worker uses it to write
+    the inputs of the runs it simulates from the same set-up."""
+    if model.round_index != 0:
+        raise ValueError("inputs are read from a model that has not stepped yet")
+    columns: dict[str, np.ndarray] = {"run": model.run_ids, **drawn}
     for derived in DERIVED:
         columns.update(derived.compute(model))
-    forget_agent_counter(model)
     return pd.DataFrame(columns)
 
 
@@ -105,22 +117,41 @@ def input_blocks(spec: Scenario, seed: int, runs: int, block: int = INPUTS_BLOCK
         yield inputs_of(spec, seed, np.arange(start, min(start + block, runs)))
 
 
+@dataclass(frozen=True)
+class SweepInputs:
+    """The columns of a sweep's ``inputs.parquet``, fixed before any task runs, so that each task (in its
+    worker) writes its rows with every column, in the same order and types: the varied parameters' cells
+    and types per point (``designs.column_of``) and the draw and derived columns of any point."""
+
+    paths: tuple[str, ...]
+    varied: dict[str, tuple[list[Any], Any]]
+    drawn: tuple[str, ...]
+
+    @classmethod
+    def of(cls, specs: Sequence[Scenario], points: Sequence[dict[str, Any]], seed: int) -> SweepInputs:
+        paths = tuple(points[0]) if points else ()
+        varied = {path: column_of([point[path] for point in points]) for path in paths}
+        return cls(paths, varied, tuple(_drawn_columns(specs, points, seed)))
+
+    def rows(self, point: int, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of point ``point`` from its runs' inputs ``table`` (``inputs_of``'s columns)."""
+        columns: dict[str, Any] = {"point": np.full(len(table), point, dtype=np.int64), "run": table["run"]}
+        for path in self.paths:
+            cells, dtype = self.varied[path]
+            columns[f"varied.{path}"] = pd.Series([cells[point]] * len(table), dtype=dtype)
+        for name in self.drawn:
+            columns[name] = table[name].to_numpy(dtype=float) if name in table else np.full(len(table), np.nan)
+        return pd.DataFrame(columns)
+
+
 def sweep_input_blocks(specs: Sequence[Scenario], points: Sequence[dict[str, Any]], seed: int, runs: int,
                        block: int = INPUTS_BLOCK) -> Iterator[pd.DataFrame]:  # fmt: skip
     """A sweep's inputs, a block of one point's runs at a time, every block with the same columns and
-    types (see the module's docstring)."""
-    paths = list(points[0]) if points else []
-    varied = {path: column_of([point[path] for point in points]) for path in paths}
-    drawn = _drawn_columns(specs, points, seed)
+    types (see the module's docstring). The sweep's workers write the same rows task by task."""
+    layout = SweepInputs.of(specs, points, seed)
     for index, spec in enumerate(specs):
         for table in input_blocks(spec, seed, runs, block):
-            columns: dict[str, Any] = {"point": np.full(len(table), index, dtype=np.int64), "run": table["run"]}
-            for path in paths:
-                cells, dtype = varied[path]
-                columns[f"varied.{path}"] = pd.Series([cells[index]] * len(table), dtype=dtype)
-            for name in drawn:
-                columns[name] = table[name].to_numpy(dtype=float) if name in table else np.full(len(table), np.nan)
-            yield pd.DataFrame(columns)
+            yield layout.rows(index, table)
 
 
 def _drawn_columns(specs: Sequence[Scenario], points: Sequence[dict[str, Any]], seed: int) -> list[str]:

@@ -101,10 +101,11 @@ def simulate_chunk(
     traced: np.ndarray,
     on_progress: Callable[[int], None] | None = None,
 ) -> tuple:
-    """One chunk: (its first run, the rows of runs [start, stop), the trace of the ``traced`` runs or None)."""
-    rows = run_chunk(spec, np.arange(start, stop), seed, on_progress=on_progress).runs
+    """One chunk: (its first run, the rows of runs [start, stop), the trace of the ``traced`` runs or None,
+    the runs' drawn inputs, read from the same set-up as their rows)."""
+    chunk = run_chunk(spec, np.arange(start, stop), seed, on_progress=on_progress, inputs=True)
     trace = run_chunk(spec, traced, seed, trace=True).trace if traced.size else None
-    return start, rows, trace
+    return start, chunk.runs, trace, chunk.inputs
 
 
 def _simulate_chunk_in_worker(spec: Scenario, start: int, stop: int, seed: int, traced: np.ndarray) -> tuple:
@@ -156,8 +157,8 @@ def map_in_order(function: Callable, jobs: list[tuple], workers: int,
 def run_jobs(function: Callable, jobs: list[tuple], folder: ResultsFolder, workers: int,
              on_progress: Callable[[int], None] | None, resume: str) -> None:  # fmt: skip
     """Run ``function(*args)`` for each job (key, runs, args) the folder does not hold yet on a pool of
-    ``workers`` processes, saving each result (key, rows, trace) as it arrives. Jobs lost with a dead
-    worker run again in a fresh pool, RETRIES times at most; ``resume`` is the command that finishes
+    ``workers`` processes, saving each result (key, rows, trace, inputs) as it arrives. Jobs lost with a
+    dead worker run again in a fresh pool, RETRIES times at most; ``resume`` is the command that finishes
     the work if workers keep dying."""
     for attempt in range(RETRIES + 1):
         todo = [job for job in jobs if not folder.has_chunk(job[0])]

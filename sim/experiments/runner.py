@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import OutputError
-from sim.experiments.inputs import input_blocks
 from sim.experiments.made_from import run_manifest, scenario_of, spans
 from sim.experiments.pool import Plan, check_plan, execute
 from sim.experiments.sources import results_of, with_fans
@@ -59,8 +58,7 @@ def complete(
         from sim.experiments.discovery import REPORT_RUNS, drivers
         from sim.outputs.comparison import run_report
 
-        summary = folder.finalise(spec, plan.chunks())
-        folder.write_tables("inputs.parquet", input_blocks(spec, plan.seed, plan.runs))
+        summary = folder.finalise(spec, plan.chunks())  # runs, trace and inputs, as the workers wrote them
         item = with_fans(results_of(folder, run_manifest(folder)))
         folder.write_text("report.html", run_report(item, drivers(item), REPORT_RUNS))
         folder.seal(rows=plan.runs)

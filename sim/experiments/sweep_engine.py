@@ -19,6 +19,7 @@ import pandas as pd
 from sim.errors import OutputError
 from sim.experiments.designs import Design, Factor, column_of, expand, problem
 from sim.experiments.ensemble import run_chunk
+from sim.experiments.inputs import SweepInputs
 from sim.experiments.pool import injected_fault, run_jobs
 from sim.outputs.folder import ResultsFolder, Span
 from sim.outputs.summary import Summary
@@ -84,13 +85,15 @@ def _show(point: dict[str, Any]) -> str:
                      for path, value in point.items())  # fmt: skip
 
 
-def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int) -> tuple[str, pd.DataFrame, None]:
+def simulate_task(spec: Scenario, point: int, start: int, stop: int, seed: int,
+                  inputs: SweepInputs) -> tuple[str, pd.DataFrame, None, pd.DataFrame]:  # fmt: skip
     """One point's runs [start, stop) (in a worker process), with the point's id in front; as a chunk
-    (its key, its rows, no trace)."""
+    (its key, its rows, no trace, and its rows of ``inputs.parquet``, laid out by ``inputs``)."""
     injected_fault(task_key(point, start))
-    rows = run_chunk(spec, np.arange(start, stop), seed).runs
+    chunk = run_chunk(spec, np.arange(start, stop), seed, inputs=True)
+    rows = chunk.runs
     rows.insert(0, POINT, np.full(len(rows), point, dtype=np.int64))
-    return task_key(point, start), rows, None
+    return task_key(point, start), rows, None, inputs.rows(point, chunk.inputs)
 
 
 def task_key(point: int, start: int) -> str:
@@ -98,29 +101,32 @@ def task_key(point: int, start: int) -> str:
 
 
 def execute_sweep(
-    plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, workers: int, on_progress=None, client=None
-):
+    plan: SweepPlan, specs: list[Scenario], inputs: SweepInputs, folder: ResultsFolder, workers: int,
+    on_progress=None, client=None,
+):  # fmt: skip
     """Run every task the folder does not hold yet: on a Dask ``client`` if given, else in this process
     (one worker) or a local process pool. The tasks are pure, so the executor does not change results."""
     todo = [t for t in plan.tasks(len(specs)) if not folder.has_chunk(task_key(t[0], t[1]))]
     if client is not None:
-        _on_dask(client, plan, specs, folder, todo, on_progress)
+        _on_dask(client, plan, specs, inputs, folder, todo, on_progress)
         return
     if workers == 1:
         for point, start, stop in todo:
-            folder.save_chunk(*simulate_task(specs[point], point, start, stop, plan.seed))
+            folder.save_chunk(*simulate_task(specs[point], point, start, stop, plan.seed, inputs))
             if on_progress:
                 on_progress(stop - start)
         return
-    jobs = [(task_key(p, s), e - s, (specs[p], p, s, e, plan.seed)) for p, s, e in todo]
+    jobs = [(task_key(p, s), e - s, (specs[p], p, s, e, plan.seed, inputs)) for p, s, e in todo]
     run_jobs(simulate_task, jobs, folder, workers, on_progress, f"basing sweep --resume {folder.path}")
 
 
-def _on_dask(client, plan: SweepPlan, specs: list[Scenario], folder: ResultsFolder, todo, on_progress) -> None:
+def _on_dask(client, plan: SweepPlan, specs: list[Scenario], inputs: SweepInputs, folder: ResultsFolder, todo,
+             on_progress) -> None:  # fmt: skip
     """Submit the tasks to a Dask cluster and keep each result as it arrives."""
     from distributed import as_completed
 
-    pending = {client.submit(simulate_task, specs[p], p, s, e, plan.seed, pure=False): e - s for p, s, e in todo}
+    pending = {client.submit(simulate_task, specs[p], p, s, e, plan.seed, inputs, pure=False): e - s
+               for p, s, e in todo}  # fmt: skip
     try:
         for done in as_completed(list(pending)):
             folder.save_chunk(*done.result())
@@ -160,8 +166,8 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
 
 def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]], folder: ResultsFolder,
                    outcomes: list[str]) -> pd.DataFrame:  # fmt: skip
-    """Merge the tasks into runs.parquet, write points.parquet, summary.parquet and, for Sobol and Morris
-    designs, sensitivity.parquet; returns the per-point summary."""
+    """Merge the tasks into runs.parquet and inputs.parquet, write points.parquet, summary.parquet and, for
+    Sobol and Morris designs, sensitivity.parquet; returns the per-point summary."""
     tasks = plan.tasks(len(specs))
     missing = [t for t in tasks if not folder.has_chunk(task_key(t[0], t[1]))]
     if missing:
@@ -178,9 +184,13 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
             current.append(Summary(specs[point]))
         current[0].add(rows)
 
-    count = folder.merge_chunks([task_key(p, s) for p, s, _ in tasks], "runs.parquet", visit=visit)
+    keys = [task_key(p, s) for p, s, _ in tasks]
+    count = folder.merge_chunks(keys, "runs.parquet", visit=visit)
     if count != plan.runs * len(specs):
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
+    if folder.merge_chunks(keys, "inputs.parquet", kind="inputs") != count:
+        raise OutputError(f"{folder.path}: the tasks' inputs do not cover their {count} runs; the task files are "
+                          "inconsistent")  # fmt: skip
     table = pd.DataFrame({"point": np.arange(len(points), dtype=np.int64)})
     for path in points[0] if points else ():
         cells, dtype = column_of([p[path] for p in points])

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import OutputError
 from sim.experiments.designs import DesignError, Factor, check_design, list_factor, parse_vary, range_factor
-from sim.experiments.inputs import sweep_input_blocks
+from sim.experiments.inputs import SweepInputs
 from sim.experiments.pool import chunk_limit
 from sim.experiments.sweep_engine import (
     SweepPlan,
@@ -245,9 +245,8 @@ def complete(plan: SweepPlan, specs: list[Scenario], points: list[dict[str, Any]
              client=None) -> pd.DataFrame:  # fmt: skip
     """Run what is missing, merge, write sweep.html and seal the folder, holding its lock throughout."""
     with folder.finishing(plan.spans(len(specs))):
-        execute_sweep(plan, specs, folder, workers, on_progress, client)
-        summary = finalise_sweep(plan, specs, points, folder, outcomes)
-        folder.write_tables("inputs.parquet", sweep_input_blocks(specs, points, plan.seed, plan.runs))
+        execute_sweep(plan, specs, SweepInputs.of(specs, points, plan.seed), folder, workers, on_progress, client)
+        summary = finalise_sweep(plan, specs, points, folder, outcomes)  # runs and inputs, as the workers wrote them
         sensitivity = folder.read_table("sensitivity.parquet") if folder.has("sensitivity.parquet") else None
         drawn = sweep_figures(folder.read_table("points.parquet"), folder.read_table("summary.parquet"), outcomes,
                               plan.design == "grid", sensitivity)  # fmt: skip

@@ -1,6 +1,7 @@
 """The finished chunks of a run (or tasks of a sweep) while it is under way: ``.chunks/`` in its folder.
 
-A chunk is kept as its rows file, its trace file (if it traced runs) and, written last, its record: the
+A chunk is kept as its rows file, its trace file (if it traced runs), its inputs file (its runs' drawn
+inputs, which its worker reads from the same set-up as their rows) and, written last, its record: the
 runs it holds and the SHA-256 and size of each file. The record marks the chunk as finished; a chunk
 file without one is a half-done chunk to run again. Before a resume runs anything, and again as the
 chunks are merged, every recorded chunk is read once: its bytes must match its record, its record the
@@ -40,10 +41,19 @@ class Span:
     point: int | None = None
 
 
-def names(key: Key) -> tuple[str, str, str]:
-    """A chunk's rows, trace and record file names."""
+#: What a chunk may hold besides its record: a kind of table and whether its rows are one per run.
+TABLE_KINDS = {"runs": True, "trace": False, "inputs": True}
+
+
+def names(key: Key) -> tuple[str, str, str, str]:
+    """A chunk's rows, trace, inputs and record file names."""
     stem = f"{key:012d}" if isinstance(key, int) else str(key)
-    return f"runs-{stem}.parquet", f"trace-{stem}.parquet", f"runs-{stem}.json"
+    return f"runs-{stem}.parquet", f"trace-{stem}.parquet", f"inputs-{stem}.parquet", f"runs-{stem}.json"
+
+
+def file_of(key: Key, kind: str) -> str:
+    """The file name of a chunk's table of ``kind`` (one of TABLE_KINDS)."""
+    return names(key)[list(TABLE_KINDS).index(kind)]
 
 
 def _created(folder: Folder, name: str, data: bytes) -> dict[str, Any]:
@@ -68,7 +78,7 @@ class ChunkStore:
         self.folder, self.expected, self.plan = folder, expected, plan
 
     def has(self, key: Key) -> bool:
-        return self.folder.kind(names(key)[2]) == "file"
+        return self.folder.kind(names(key)[-1]) == "file"
 
     def done_runs(self) -> int:
         """Runs held in finished chunks, by their records (a damaged one is refused by ``check``)."""
@@ -82,18 +92,20 @@ class ChunkStore:
                 total += record.stop - record.first
         return total
 
-    def save(self, key: Key, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
+    def save(self, key: Key, rows: pd.DataFrame, trace: pd.DataFrame | None,
+             inputs: pd.DataFrame | None = None) -> None:  # fmt: skip
         """Keep a finished chunk: its files, then its record (which marks the chunk as done)."""
         span = self.expected[key]
-        if not np.array_equal(rows["run"].to_numpy(), np.arange(span.first, span.stop)):
-            raise OutputError(f"{self.folder.path}: chunk {key} does not hold runs {span.first} to {span.stop - 1}")
-        rows_name, trace_name, record_name = names(key)
-        record = {"first": span.first, "stop": span.stop, "point": span.point, "trace": None, "plan": self.plan,
-                  "runs": {**_created(self.folder, rows_name, table_bytes(rows)), "rows": len(rows)}}  # fmt: skip
-        if trace is not None:
-            record["trace"] = {**_created(self.folder, trace_name, table_bytes(trace)), "rows": len(trace)}
+        record: dict[str, Any] = {"first": span.first, "stop": span.stop, "point": span.point, "plan": self.plan}
+        for kind, table in zip(TABLE_KINDS, (rows, trace, inputs), strict=True):
+            if table is not None and TABLE_KINDS[kind] and not _holds(table, span):
+                raise OutputError(f"{self.folder.path}: chunk {key}'s {kind} do not hold runs {span.first} to "
+                                  f"{span.stop - 1}")  # fmt: skip
+            name = file_of(key, kind)
+            record[kind] = None if table is None else {**_created(self.folder, name, table_bytes(table)),
+                                                       "rows": len(table)}  # fmt: skip
         try:
-            self.folder.create(record_name, json_writer(record))
+            self.folder.create(names(key)[-1], json_writer(record))
         except FileError as exc:
             raise OutputError(str(exc)) from None
 
@@ -111,7 +123,7 @@ class ChunkStore:
         stale = [n for n in self.folder.names() if _temporary(n)]
         for key, files in planned.items():
             if not self.has(key):
-                stale += [name for name in files[:2] if self.folder.kind(name) is not None]
+                stale += [name for name in files[:-1] if self.folder.kind(name) is not None]
         return stale
 
     def remove(self, names_: list[str]) -> None:
@@ -122,8 +134,8 @@ class ChunkStore:
         """Every recorded chunk of the plan is what its record says (see ``table``)."""
         for key in self.expected:
             if self.has(key):
-                self.table(key, "runs")
-                self.table(key, "trace")
+                for kind in TABLE_KINDS:
+                    self.table(key, kind)
 
     def _damaged(self, name: str, reason: str) -> OutputError:
         return OutputError(f"{self.folder.path / name}: damaged ({reason}); delete it and resume again to run that "
@@ -131,7 +143,7 @@ class ChunkStore:
 
     def record(self, key: Key) -> ChunkRecord:
         """A chunk's record, which must name the runs the plan gives that chunk."""
-        name = names(key)[2]
+        name = names(key)[-1]
         try:
             record = read_chunk_record(self.folder, name)
         except OutputError as exc:
@@ -141,27 +153,21 @@ class ChunkStore:
             raise self._damaged(name, f"it records runs {record.first} to {record.stop - 1}, not those of this chunk")
         if record.plan != self.plan:
             raise self._damaged(name, "it was made under another plan than the manifest's (scenario, seed or chunking)")
+        if record.inputs is None:  # every worker writes its runs' inputs beside their rows
+            raise self._damaged(name, "it records no inputs file for its runs")
         return record
 
     def table(self, key: Key, kind: str) -> pa.Table | None:
-        """A chunk's rows (``kind`` 'runs') or trace ('trace', None if it has none), read once: its bytes
-        checked against its record, and the rows against the runs (and point) of its span."""
+        """A chunk's table of ``kind`` (TABLE_KINDS: its rows, trace or inputs; None if it has none), read
+        once: its bytes checked against its record, and a table of one row per run against the runs (and
+        point) of its span."""
         record, span = self.record(key), self.expected[key]
-        rows_name, trace_name, _ = names(key)
-        name, expected = (rows_name, record.runs) if kind == "runs" else (trace_name, record.trace)
+        name, expected = file_of(key, kind), getattr(record, kind)
         if expected is None:
             return None
         table = self._read(name, expected)
-        if kind == "runs":
-            columns = table.column_names
-            runs = table.column("run").to_numpy() if "run" in columns else None
-            points = table.column("point").to_numpy() if "point" in columns else None
-            if (
-                runs is None
-                or not np.array_equal(runs, np.arange(span.first, span.stop))
-                or (span.point is not None and (points is None or not (points == span.point).all()))
-            ):
-                raise self._damaged(rows_name, f"it does not hold runs {span.first} to {span.stop - 1}")
+        if TABLE_KINDS[kind] and not _holds(table, span):
+            raise self._damaged(name, f"it does not hold runs {span.first} to {span.stop - 1}")
         return table
 
     def _read(self, name: str, expected: FileRecord) -> pa.Table:
@@ -186,13 +192,21 @@ class ChunkStore:
                 continue
             schema = schema or table.schema
             if not table.schema.equals(schema):
-                raise self._damaged(names(key)[0 if kind == "runs" else 1], "its columns differ from the first chunk's")
+                raise self._damaged(file_of(key, kind), "its columns differ from the first chunk's")
             if visit is not None:
                 try:
                     visit(table.to_pandas())
                 except (KeyError, TypeError, ValueError) as exc:
-                    raise self._damaged(names(key)[0], f"not the columns of this run ({exc})") from None
+                    raise self._damaged(file_of(key, kind), f"not the columns of this run ({exc})") from None
             yield table
+
+
+def _holds(table: pd.DataFrame | pa.Table, span: Span) -> bool:
+    """Whether ``table`` has one row per run of ``span``, in order (and all of its point, if any)."""
+    columns = list(table.columns) if isinstance(table, pd.DataFrame) else table.column_names
+    if "run" not in columns or not np.array_equal(np.asarray(table["run"]), np.arange(span.first, span.stop)):
+        return False
+    return span.point is None or ("point" in columns and bool((np.asarray(table["point"]) == span.point).all()))
 
 
 def write_row_groups(handle: io.BufferedIOBase, first: pa.Table, rest: Iterable[pa.Table]) -> int:

@@ -197,8 +197,11 @@ class ResultsFolder:
     def done_runs(self) -> int:
         return self.chunks.done_runs()
 
-    def save_chunk(self, key: Key, rows: pd.DataFrame, trace: pd.DataFrame | None) -> None:
-        self.chunks.save(key, rows, trace)
+    def save_chunk(self, key: Key, rows: pd.DataFrame, trace: pd.DataFrame | None,
+                   inputs: pd.DataFrame | None = None) -> None:  # fmt: skip
+        """Keep a finished chunk (or sweep task): its rows, the trace of its traced runs and its runs'
+        drawn inputs (either may be None)."""
+        self.chunks.save(key, rows, trace, inputs)
 
     def merge_chunks(self, keys: list[Key], target: str, kind: str = "runs",
                      visit: Callable[[pd.DataFrame], None] | None = None) -> int:  # fmt: skip
@@ -207,9 +210,9 @@ class ResultsFolder:
         return self._write_arrow(target, self.chunks.merged(keys, kind, visit))
 
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
-        """Merge the chunks in run order into runs.parquet (and trace.parquet), summarise them on the
-        way, check that every run is there exactly once and write summary.json (``seal`` then drops the
-        chunk files)."""
+        """Merge the chunks in run order into runs.parquet, trace.parquet (from the chunks that traced runs)
+        and inputs.parquet, summarise them on the way, check that every run is there exactly once and
+        write summary.json (``seal`` then drops the chunk files)."""
         summary = Summary(spec)
         keys = [start for start, _ in chunks]
         missing = [key for key in keys if not self.has_chunk(key)]
@@ -220,6 +223,7 @@ class ResultsFolder:
         if rows != expected:
             raise OutputError(f"{self.path}: {rows} rows for {expected} runs; the chunk files are inconsistent")
         self.merge_chunks(keys, "trace.parquet", kind="trace")
+        self.merge_chunks(keys, "inputs.parquet", kind="inputs")
         result = summary.result()
         self.write_json("summary.json", result)
         return result

@@ -195,6 +195,7 @@ class ChunkRecord(Record):
     point: int | None = Field(None, ge=0, le=MAX_SWEEP_POINTS, description="The sweep point, for a sweep task.")
     runs: FileRecord = Field(description="Its rows file.")
     trace: FileRecord | None = Field(None, description="Its trace file, if it traced runs.")
+    inputs: FileRecord | None = Field(None, description="Its runs' drawn inputs (a record without them is refused).")
     plan: str = Field(pattern=r"^[0-9a-f]{64}$", description="The plan it was made under (Manifest.plan_id).")
 
 
