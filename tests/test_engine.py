@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.engine.bargaining import utility
+from sim.engine.events import EventSchedule
 from sim.engine.model import NegotiationModel, simulate
 from sim.engine.state import Layout, actor_arrays, draw
 from sim.engine.strategies import going_on
@@ -356,3 +357,29 @@ def test_every_scratch_array_follows_the_batch_when_runs_retire(baseline):
     assert 0 < len(model.run_ids) < 400
     left = len(model.run_ids)
     assert {name: len(getattr(model.table, name)) for name in names} == dict.fromkeys(names, left)
+
+
+@pytest.mark.parametrize("case", ["russia_syria_baseline", "cases/kharkiv_pact_2010", "cases/djibouti_2014"])
+def test_layering_again_only_what_moved_gives_the_full_layering(case, monkeypatch):
+    # Each round re-layers temporary effects only in the runs where an event fired or an effect ran out
+    # (and the ideals after the influence stage): at every call that must equal layering everything.
+    path = BASELINE.parent / f"{case}.yaml"
+    events = load_scenario(path).spec.events
+    spec = load_scenario(path, [f"events.{name}.hazard=0.25" for name, e in events.items() if e.hazard]).spec
+    incremental = EventSchedule.effective
+    calls = []
+
+    def checked(self, state, round_, rows=None, names=None):
+        own, public = incremental(self, state, round_, rows, names)
+        kept, self.layers = self.layers, None
+        full = incremental(self, state, round_)
+        self.layers = kept
+        for got, want in zip((own, public), full, strict=True):
+            for name in ("ideal", "salience", "capability", "patience", "risk", "outside", "status_quo"):
+                assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), (round_, name)
+        calls.append(kept is not None and (rows is not None or names is not None))
+        return own, public
+
+    monkeypatch.setattr(EventSchedule, "effective", checked)
+    simulate(spec, np.arange(300), seed=5)
+    assert sum(calls) > 20  # the partial re-layering was exercised, not only full ones

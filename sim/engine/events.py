@@ -35,7 +35,7 @@ class CompiledEffect:
     high: float
 
     def apply(self, arrays: ActorArrays, mask: np.ndarray) -> None:
-        """Apply to the runs in ``mask`` (R,), clipping to the field's bounds."""
+        """Apply to the runs ``mask`` (a boolean mask (R,) or batch rows), clipping to the field's bounds."""
         target = getattr(arrays, self.array)
         if self.actor is None:
             index = (mask, self.issue)
@@ -94,13 +94,17 @@ class EventSchedule:
         self.temporary_arrays = {effect.array for effect in self.effects if effect.rounds is not None}
         self.salience_effects = np.array([k for k, e in enumerate(self.effects) if e.array == "salience"], dtype=int)
         self.until = np.full((len(runs), len(self.effects)), -1, dtype=np.int32)
+        # The own and public values with the temporary effects layered on, kept from call to call so that
+        # a round re-layers only what moved; None until first built, and whenever nothing holds.
+        self.layers: tuple[ActorArrays, ActorArrays] | None = None
         self._stream = stream_id("events")
 
     def take(self, rows: np.ndarray) -> None:
-        """Keep only the batch rows ``rows``."""
+        """Keep only the batch rows ``rows`` (the layered values are built afresh on the next call)."""
         self.runs, self.hazard, self.fired, self.until = (
             a[rows] for a in (self.runs, self.hazard, self.fired, self.until)
         )
+        self.layers = None
 
     def fire(self, state: BatchState, round_: int) -> np.ndarray:
         """Decide which events fire this round in active runs (R, E) and apply their effects."""
@@ -133,23 +137,39 @@ class EventSchedule:
                 moved |= self.until[:, k] == round_
         return moved
 
+    def layers_moved(self, fires: np.ndarray, round_: int) -> np.ndarray:
+        """The runs (R,) whose layered values this round may differ from the last call's (if the base
+        values moved only by events since): an event fired in them, or a temporary effect ran out."""
+        return fires.any(axis=1) | (self.until == round_).any(axis=1)
+
     def effective(
-        self, state: BatchState, round_: int, earlier: tuple[ActorArrays, ActorArrays] | None = None
+        self, state: BatchState, round_: int, rows: np.ndarray | None = None, names: set[str] | None = None
     ) -> tuple[ActorArrays, ActorArrays]:
-        """Own and public values this round: the base values with temporary effects layered on. Given
-        this round's ``earlier`` result, only the ideals are layered again (the influence stage moves
-        nothing else); the other arrays are taken from it."""
+        """Own and public values this round: the base values with temporary effects layered on (the base
+        arrays themselves where nothing holds). Only the arrays ``names`` (default all) are layered again,
+        and only in the runs ``rows`` (a boolean mask (R,); default all): the caller promises that nothing
+        else moved since the last call, in the base values or in which effects hold. The layered arrays
+        are kept and overwritten by the next call: read them within the round."""
         holding = self.until > round_
         if not holding.any():
+            self.layers = None
             return state.own, state.public
-        layered = self.temporary_arrays if earlier is None else self.temporary_arrays & {"ideal"}
-        own, public = state.own.copy(layered), state.public.copy(layered)
-        if earlier is not None:
-            for name in self.temporary_arrays - layered:
-                setattr(own, name, getattr(earlier[0], name))
-                setattr(public, name, getattr(earlier[1], name))
+        names = self.temporary_arrays if names is None else self.temporary_arrays & names
+        if self.layers is None:
+            self.layers = state.own.copy(self.temporary_arrays), state.public.copy(self.temporary_arrays)
+            rows, names = None, self.temporary_arrays
+        for layer, base in zip(self.layers, (state.own, state.public), strict=True):
+            for name in names:
+                if rows is None:
+                    np.copyto(getattr(layer, name), getattr(base, name))
+                else:
+                    getattr(layer, name)[rows] = getattr(base, name)[rows]
+        if rows is not None:
+            holding &= rows[:, None]
         for k, effect in enumerate(self.effects):
-            if effect.rounds is not None and effect.array in layered and holding[:, k].any():
-                effect.apply(own, holding[:, k])
-                effect.apply(public, holding[:, k])
-        return own, public
+            if effect.rounds is not None and effect.array in names:
+                at = np.flatnonzero(holding[:, k])
+                if at.size:
+                    effect.apply(self.layers[0], at)
+                    effect.apply(self.layers[1], at)
+        return self.layers

@@ -108,7 +108,7 @@ class NegotiationModel(mesa.Model):
         fired = self.events.fire(self.state, t)
         if self.recorder is not None:
             self.recorder.record_events(t, fired)
-        self._lobby(self.events.saliences_moved(fired, t))
+        self._lobby(fired, t)
         if self.influence_only:
             self._settle_influence(t)
         else:
@@ -165,13 +165,15 @@ class NegotiationModel(mesa.Model):
         self._refresh_values()
 
     def _refresh_values(
-        self, saliences: np.ndarray | None = None, worth: bool = True, ideals_only: bool = False
-    ) -> None:
-        """This round's effective values (base plus temporary effects; with ``ideals_only``, the ideals
-        layered again after the influence stage), normalised saliences (all of them, or again only in the
-        runs ``saliences`` (R,) says may have moved) and (with ``worth``) what going on is worth."""
-        earlier = (self.own_now, self.public_now) if ideals_only else None
-        self.own_now, self.public_now = self.events.effective(self.state, self.round_index, earlier)
+        self, saliences: np.ndarray | None = None, worth: bool = True, moved: np.ndarray | None = None,
+        ideals_only: bool = False,
+    ) -> None:  # fmt: skip
+        """This round's effective values (base plus temporary effects: all of them, or again only in the runs
+        ``moved`` (R,) or, with ``ideals_only``, only the ideals after the influence stage), normalised
+        saliences (all of them, or again only in the runs ``saliences`` (R,) says may have moved) and
+        (with ``worth``) what going on is worth."""
+        names = {"ideal"} if ideals_only else None
+        self.own_now, self.public_now = self.events.effective(self.state, self.round_index, moved, names)
         if saliences is None:
             self.own_weight = normalised(self.own_now.salience)
             self.public_weight = normalised(self.public_now.salience)
@@ -200,10 +202,11 @@ class NegotiationModel(mesa.Model):
             breakdown=self.state.breakdown_risk,
         )  # fmt: skip
 
-    def _lobby(self, saliences: np.ndarray) -> None:
+    def _lobby(self, fired: np.ndarray, t: int) -> None:
         """Stakeholders lobby and the parties' base ideals move; saliences stay as they are (they move
-        only with events: in the runs ``saliences`` (R,))."""
-        self._refresh_values(saliences, worth=False)
+        only with events: ``fired`` (R, E) this round)."""
+        moved = self.events.layers_moved(fired, t)
+        self._refresh_values(self.events.saliences_moved(fired, t), worth=False, moved=moved)
         self.influence.begin((self.own_now, self.own_weight), (self.public_now, self.public_weight))
         self.stakeholder_agents.do("lobby")
         self.influence.apply(self.state.own, self.state.public, self.state.active)
