@@ -12,8 +12,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sim.arrays import ActorArrays
 from sim.engine.bargaining import PATH_MIN_RISK, Values, utility, utility_in
+from sim.engine.events import CompiledEffect
 from sim.engine.offers import trade_off
+from sim.engine.random import uniforms
 from sim.influence.pull import pull
 from sim.numerics import normalised
 
@@ -175,3 +178,61 @@ def test_normalised_saliences_are_the_numpy_division(seed, issues):
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where(sums > 0, salience / sums, 0.0)
     assert normalised(salience).tobytes() == expected.tobytes()
+
+
+def numpy_mix(x):
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def numpy_uniforms(seed, runs, stream, round_, n):
+    """The streams' chain of SplitMix64 finalisers over (seed, run, stream, round, slot), on whole arrays."""
+    golden, m1, m2 = np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+    runs = np.asarray(runs, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = numpy_mix(np.full(runs.shape, seed, dtype=np.uint64) + golden)
+        h = numpy_mix(h ^ (runs * golden + m1))
+        h = numpy_mix(h ^ np.uint64(stream) * m2)
+        h = numpy_mix(h ^ np.uint64(round_) * golden)
+        h = numpy_mix(h[:, None] ^ (np.arange(n, dtype=np.uint64) * m1 + m2)[None, :])
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**64 - 1), st.lists(st.integers(0, 2**63 - 1), max_size=40), st.integers(0, 2**32 - 1),
+       st.integers(0, 10**6), st.integers(1, 9))  # fmt: skip
+def test_the_streams_kernel_is_the_numpy_hash_chain(seed, runs, stream, round_, n):
+    got = uniforms(seed, np.array(runs, dtype=np.int64), stream, round_, n)
+    assert got.tobytes() == numpy_uniforms(seed, runs, stream, round_, n).tobytes()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["set", "add", "multiply"]),
+       st.sampled_from(["ideal", "capability", "status_quo"]), st.booleans())  # fmt: skip
+def test_the_effects_kernel_is_the_numpy_clip(seed, op, array, as_rows):
+    rng = np.random.default_rng(seed)
+    runs, actors, issues = 40, 4, 3
+    arrays = ActorArrays(
+        ideal=rng.choice([-0.0, 0.0, 5.0, -5.0, 10.0, np.nan, 3.3], (runs, actors, issues)),
+        salience=np.zeros((runs, actors, issues)),
+        **{name: rng.choice([-0.0, 0.0, 0.5, 1.0, -1.0, np.nan], (runs, actors)) for name in
+           ("capability", "patience", "risk", "outside")},
+        status_quo=rng.choice([-0.0, 0.0, 7.0, -8.0, np.nan], (runs, issues)),
+    )  # fmt: skip
+    actor = None if array == "status_quo" else 1
+    issue = None if array == "capability" else 2
+    low, high = rng.choice([-0.0, 0.0, -5.0]), rng.choice([0.0, 5.0, 10.0])
+    value = float(rng.choice([-0.0, 0.0, 2.0, -1.5, 0.85]))
+    effect = CompiledEffect(0, actor, array, issue, op, value, None, low, high)
+    mask = rng.uniform(size=runs) < 0.5
+    target = getattr(arrays, array)
+    index = (mask, issue) if actor is None else ((mask, actor) if issue is None else (mask, actor, issue))
+    current = target[index]
+    changed = np.full_like(current, value) if op == "set" else (current + value if op == "add" else current * value)
+    expected = target.copy()
+    expected[index] = np.clip(changed, low, high)
+    effect.apply(arrays, np.flatnonzero(mask) if as_rows else mask)
+    assert target.tobytes() == expected.tobytes()

@@ -14,6 +14,7 @@ import numpy as np
 from sim.arrays import ActorArrays
 from sim.engine.random import stream_id, uniforms
 from sim.engine.state import BatchState, Layout, draw
+from sim.numerics import compiled
 from sim.scenario.effects import EFFECT_FIELDS, parse_effect_field
 from sim.scenario.schema import Scenario
 
@@ -36,19 +37,39 @@ class CompiledEffect:
 
     def apply(self, arrays: ActorArrays, mask: np.ndarray) -> None:
         """Apply to the runs ``mask`` (a boolean mask (R,) or batch rows), clipping to the field's bounds."""
+        rows = np.flatnonzero(mask) if mask.dtype == np.bool_ else mask
         target = getattr(arrays, self.array)
-        if self.actor is None:
-            index = (mask, self.issue)
+        if self.actor is None:  # (R, I): every run's position on an issue
+            cells, actor, issue = target[:, None, :], 0, self.issue
+        elif self.issue is None:  # (R, A): an actor's value
+            cells, actor, issue = target[:, :, None], self.actor, 0
+        else:  # (R, A, I)
+            cells, actor, issue = target, self.actor, self.issue
+        _change(cells, np.asarray(rows, dtype=np.int64), actor, issue, OPS.index(self.op), self.value, self.low,
+                self.high)  # fmt: skip
+
+
+#: The effects' operations, in the order ``_change`` numbers them.
+OPS = ("set", "add", "multiply")
+
+
+@compiled
+def _change(cells, rows, actor: int, issue: int, op: int, value: float, low: float, high: float) -> None:
+    """Set, add or multiply ``cells[r, actor, issue]`` for the batch rows ``rows``, then clip to [low, high]
+    as np.clip does (a value at a bound stays as it is, signed zeros and NaN included)."""
+    for k in range(rows.shape[0]):
+        r = rows[k]
+        if op == 0:
+            changed = value
+        elif op == 1:
+            changed = cells[r, actor, issue] + value
         else:
-            index = (mask, self.actor) if self.issue is None else (mask, self.actor, self.issue)
-        current = target[index]
-        if self.op == "set":
-            changed = np.full_like(current, self.value)
-        elif self.op == "add":
-            changed = current + self.value
-        else:
-            changed = current * self.value
-        target[index] = np.clip(changed, self.low, self.high)
+            changed = cells[r, actor, issue] * value
+        if changed < low:
+            changed = low
+        if changed > high:
+            changed = high
+        cells[r, actor, issue] = changed
 
 
 def compile_effects(spec: Scenario, layout: Layout) -> list[CompiledEffect]:

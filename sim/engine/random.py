@@ -3,7 +3,8 @@
 Nothing here carries state between calls, so run k draws the same numbers whether it is simulated
 alone, in a batch of 10,000, in any chunk or in any worker process. The hash is SplitMix64's
 finaliser (Steele, Lea & Flood 2014) applied in a chain over the key, which passes BigCrush as a
-generator and costs a handful of integer operations per draw, fully vectorised.
+generator and costs a handful of integer operations per draw, in one compiled pass over the runs
+(unsigned 64-bit arithmetic wraps, as numpy's does).
 """
 
 from __future__ import annotations
@@ -12,19 +13,34 @@ import zlib
 
 import numpy as np
 
+from sim.numerics import compiled, inlined
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (bijective, avalanching)."""
+@inlined
+def _mix(x: np.uint64) -> np.uint64:
+    """SplitMix64 finaliser on one unsigned 64-bit integer (bijective, avalanching)."""
     x = x ^ (x >> _S30)
     x = x * _M1
     x = x ^ (x >> _S27)
     x = x * _M2
     return x ^ (x >> _S31)
+
+
+@compiled
+def _uniforms(seed: np.uint64, runs: np.ndarray, stream: np.uint64, round_: np.uint64, out: np.ndarray) -> None:
+    keyed = _mix(seed + _GOLDEN)
+    for r in range(runs.shape[0]):
+        h = _mix(keyed ^ (runs[r] * _GOLDEN + _M1))
+        h = _mix(h ^ stream * _M2)
+        h = _mix(h ^ round_ * _GOLDEN)
+        for slot in range(out.shape[1]):
+            drawn = _mix(h ^ (np.uint64(slot) * _M1 + _M2))
+            out[r, slot] = np.float64(drawn >> _S11) * (1.0 / 9007199254740992.0)
 
 
 def stream_id(name: str) -> int:
@@ -42,15 +58,9 @@ def uniforms(seed: int, runs: np.ndarray, stream: int, round_: int, n: int = 1) 
         round_: round number (0-based), or 0 for set-up draws.
         n: draws per run (slots), e.g. one per event.
     """
-    runs = np.asarray(runs, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        h = _mix(np.full(runs.shape, seed, dtype=np.uint64) + _GOLDEN)
-        h = _mix(h ^ (runs * _GOLDEN + _M1))
-        h = _mix(h ^ np.uint64(stream) * _M2)
-        h = _mix(h ^ np.uint64(round_) * _GOLDEN)
-        slots = np.arange(n, dtype=np.uint64) * _M1 + _M2
-        h = _mix(h[:, None] ^ slots[None, :])
-    return (h >> _S11).astype(np.float64) * (1.0 / 9007199254740992.0)
+    out = np.empty((len(runs), n))
+    _uniforms(np.uint64(seed), np.asarray(runs, dtype=np.uint64), np.uint64(stream), np.uint64(round_), out)
+    return out
 
 
 class RunStreams:
