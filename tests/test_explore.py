@@ -121,7 +121,9 @@ def test_a_newer_change_stops_the_one_running(workers):
     worker = threading.Thread(target=first)
     try:
         worker.start()
-        time.sleep(0.5)
+        waited = time.monotonic()
+        while not opened.running and worker.is_alive() and time.monotonic() - waited < 60:
+            time.sleep(0.001)  # until the first change is being simulated, however fast the engine is
         newer = opened.evaluate({"actors.syria.outside_option.value.mode": "0.45"})
         worker.join(timeout=60)
     finally:

@@ -133,6 +133,11 @@ class Explorer:
             found.results = self.latest = results
         return found
 
+    @property
+    def running(self) -> bool:
+        """Whether a change is being simulated now (a newer change would stop it within a round)."""
+        return self._lock.locked()
+
     def drivers(self) -> list[Driver]:
         """What drives each indicator in the newest change's runs (the report's section)."""
         return drivers(self.latest)
