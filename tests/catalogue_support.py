@@ -25,6 +25,7 @@ from sim.experiments.inputs import SweepInputs
 from sim.experiments.pool import Plan, simulate_chunk
 from sim.experiments.sweep_engine import execute_sweep
 from sim.files import Folder
+from sim.outputs.chunks import file_of, names
 from sim.outputs.integrity import file_records
 from sim.scenario.limits import MAX_ACTORS, MAX_ISSUES
 from sim.scenario.load import load_scenario
@@ -201,14 +202,14 @@ def make_folders(project: Path) -> None:
     half = interrupted(project, "half")
     for name in ("broken", "swapped", "broken-inputs", "no-inputs"):
         shutil.copytree(half, project / name)
-    for name, file in (("broken", "runs-000000000000"), ("broken-inputs", "inputs-000000000010")):
-        chunk = project / name / ".chunks" / f"{file}.parquet"
+    for name, (key, kind) in (("broken", (0, "runs")), ("broken-inputs", (10, "inputs"))):
+        chunk = project / name / ".chunks" / file_of(key, kind)
         chunk.write_bytes(chunk.read_bytes()[:-9] + b"\0" * 9)
-    record = project / "no-inputs" / ".chunks" / "runs-000000000000.json"
+    record = project / "no-inputs" / ".chunks" / names(0)[-1]
     record.write_text(json.dumps({**json.loads(record.read_text()), "inputs": None}))
     chunks = project / "swapped" / ".chunks"
-    for suffix in ("parquet", "json"):
-        shutil.copy(chunks / f"runs-000000000000.{suffix}", chunks / f"runs-000000000010.{suffix}")
+    for first, other in ((file_of(0, "runs"), file_of(10, "runs")), (names(0)[-1], names(10)[-1])):
+        shutil.copy(chunks / first, chunks / other)
     shutil.copytree(project / "done", project / "dupes")
     first = pd.read_parquet(project / "dupes" / "runs.parquet").iloc[:20]
     pd.concat([first, first], ignore_index=True).to_parquet(project / "dupes" / "runs.parquet", index=False)

@@ -92,6 +92,12 @@ def move_chunks_outside(root: Path) -> None:
     (root / "half" / ".chunks").symlink_to("../elsewhere")
 
 
+def chunks_as_an_earlier_build_wrote_them(root: Path) -> None:
+    """The chunk tables named as an earlier build named its Parquet chunks."""
+    for chunk in (root / "half" / ".chunks").glob("*.arrow"):
+        chunk.rename(chunk.with_suffix(".parquet"))
+
+
 def link_summary_outside(root: Path) -> None:
     (root / "outside.json").write_text("{}")
     (root / "done" / "summary.json").unlink()
@@ -215,6 +221,8 @@ HOSTILE = [
     # -- chunks and run ids
     Case("--resume with a chunk copied over another", ["run", "--resume", "swapped"], 2,
          ["runs-000000000010", "damaged"]),
+    Case("--resume with chunks an earlier build wrote as Parquet", ["run", "--resume", "half"], 2,
+         ["Parquet form of an earlier build", "run it again"], prepare=chunks_as_an_earlier_build_wrote_them),
     Case("verify: runs twice in runs.parquet", ["verify", "dupes"], 2, ["runs.parquet", "run ids"]),
     Case("overlapping --trace-runs (merged)", ["run", "s.yaml", "-n", "20", "-q", "--workers", "1", "--trace-runs",
          "0:10,5:15", "--out", "tr"], 0, ["results: tr"], {"s.yaml": VALID}, check=each_run_traced_once),
@@ -488,10 +496,10 @@ CASES = [
     Case("--resume of no folder", ["run", "--resume", "nowhere"], 2, ["nowhere"]),
     Case("--resume with a plan", ["run", "--resume", "done", "-n", "5"], 2, ["takes its plan from the manifest"]),
     Case("--resume of a complete run", ["run", "--resume", "done"], 2, ["nothing to resume"]),
-    Case("--resume with a damaged chunk file", ["run", "--resume", "broken"], 2, ["runs-000000000000.parquet",
+    Case("--resume with a damaged chunk file", ["run", "--resume", "broken"], 2, ["runs-000000000000.arrow",
          "damaged", "delete it"]),
     Case("--resume with a damaged inputs file of a chunk", ["run", "--resume", "broken-inputs"], 2,
-         ["inputs-000000000010.parquet", "damaged", "delete it"]),
+         ["inputs-000000000010.arrow", "damaged", "delete it"]),
     Case("--resume with a chunk recorded without its inputs", ["run", "--resume", "no-inputs"], 2,
          ["runs-000000000000.json", "damaged", "no inputs file", "delete it"]),
     # -- sweeps

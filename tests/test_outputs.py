@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sim.outputs.chunks import chunk_bytes, chunk_table
 from sim.outputs.indicators import indicator
+from sim.outputs.store import table_bytes
 from sim.outputs.summary import wilson
 from sim.scenario.schema import Outcome
 
@@ -51,3 +58,25 @@ def test_indicator_conditions_combine():
     assert indicator(walked, runs).tolist() == [False, False, True, False]
     capped = Outcome(label="c", terms={"tartus": {"max": 20}})
     assert indicator(capped, runs).tolist() == [False, True, False, False]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(0, 40),
+    labels=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=5, unique=True),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_a_chunk_file_reads_back_as_its_parquet_file_would(rows, labels, seed):
+    """The merged files are made from chunk tables: Arrow IPC chunks must give the very table (types and
+    metadata included) that the Parquet chunks of earlier builds gave, or the merged bytes would change."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "run": np.arange(rows, dtype=np.int64),
+        "round": rng.integers(0, 60, rows).astype(np.int32),
+        "value": np.where(rng.random(rows) < 0.2, np.nan, rng.normal(size=rows)),
+        "agreed": rng.random(rows) < 0.5,
+        "status": pd.Categorical(rng.choice(labels, rows), categories=labels),
+        "note": pd.Series(rng.choice(labels, rows), dtype=object),
+    })  # fmt: skip
+    from_parquet = pq.read_table(pa.BufferReader(table_bytes(frame)))
+    assert chunk_table(chunk_bytes(frame)).equals(from_parquet, check_metadata=True)

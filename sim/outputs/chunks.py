@@ -7,12 +7,17 @@ file without one is a half-done chunk to run again. Before a resume runs anythin
 chunks are merged, every recorded chunk is read once: its bytes must match its record, its record the
 plan, and its rows exactly the runs (and sweep point) it is meant to hold, so a chunk copied over
 another, or edited, is refused by name.
+
+Chunk tables are Arrow IPC files in the column types a Parquet file gives back, so the merged Parquet
+files are the same bytes as when chunks were Parquet. They are written and read at the speed of a copy,
+where Parquet took 10 ms to write and 5 ms to read 5,000 rows, twice a chunk, in the main process.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from sim.errors import FileError, OutputError
 from sim.files import Folder, native
 from sim.outputs.manifest import ChunkRecord, FileRecord, read_chunk_record
-from sim.outputs.store import json_writer, table_bytes
+from sim.outputs.store import json_writer
 
 ROW_GROUP = 65_536  # rows per Parquet row group in the merged files, whatever the chunk size
 MAX_CHUNK_BYTES = 2**32  # one chunk file (a chunk holds at most about 5 million numbers per run set)
@@ -48,7 +54,41 @@ TABLE_KINDS = {"runs": True, "trace": False, "inputs": True}
 def names(key: Key) -> tuple[str, str, str, str]:
     """A chunk's rows, trace, inputs and record file names."""
     stem = f"{key:012d}" if isinstance(key, int) else str(key)
-    return f"runs-{stem}.parquet", f"trace-{stem}.parquet", f"inputs-{stem}.parquet", f"runs-{stem}.json"
+    return f"runs-{stem}.arrow", f"trace-{stem}.arrow", f"inputs-{stem}.arrow", f"runs-{stem}.json"
+
+
+#: A chunk table file an earlier build wrote (Parquet), which this one does not read.
+EARLIER_CHUNK = re.compile(r"(runs|trace|inputs)-.+\.parquet")
+
+
+def chunk_bytes(table: pd.DataFrame) -> bytes:
+    """``table`` (without its pandas index) as the bytes of an Arrow IPC file, in the column types a
+    Parquet file of it gives back."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.cast(parquet_schema(arrow.schema))
+    sink = pa.BufferOutputStream()  # native: no Python file object for pyarrow to hold
+    with ipc.new_file(sink, arrow.schema) as writer:
+        writer.write_table(arrow)
+    return sink.getvalue().to_pybytes()
+
+
+def chunk_table(data: bytes) -> pa.Table:
+    """The table of a chunk file's bytes (``chunk_bytes``); raises pyarrow's errors on other bytes."""
+    return ipc.open_file(pa.BufferReader(data)).read_all()
+
+
+_PARQUET_SCHEMAS: dict[bytes, pa.Schema] = {}
+
+
+def parquet_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema (metadata included) that a table of ``schema`` has once written to Parquet and read back
+    (text in dictionaries comes back as ``string``, not ``large_string``): read off an empty table."""
+    key = schema.serialize().to_pybytes()
+    if key not in _PARQUET_SCHEMAS:
+        sink = pa.BufferOutputStream()
+        pq.write_table(schema.empty_table(), sink)
+        _PARQUET_SCHEMAS[key] = pq.read_schema(pa.BufferReader(sink.getvalue()))
+    return _PARQUET_SCHEMAS[key]
 
 
 def file_of(key: Key, kind: str) -> str:
@@ -102,7 +142,7 @@ class ChunkStore:
                 raise OutputError(f"{self.folder.path}: chunk {key}'s {kind} do not hold runs {span.first} to "
                                   f"{span.stop - 1}")  # fmt: skip
             name = file_of(key, kind)
-            record[kind] = None if table is None else {**_created(self.folder, name, table_bytes(table)),
+            record[kind] = None if table is None else {**_created(self.folder, name, chunk_bytes(table)),
                                                        "rows": len(table)}  # fmt: skip
         try:
             self.folder.create(names(key)[-1], json_writer(record))
@@ -116,6 +156,9 @@ class ChunkStore:
         planned = {key: names(key) for key in self.expected}
         known = {name for files in planned.values() for name in files}
         foreign = [n for n in self.folder.names() if n not in known and not _temporary(n)]
+        if foreign and all(EARLIER_CHUNK.fullmatch(n) for n in foreign):
+            raise OutputError(f"{self.folder.path}: holds chunks in the Parquet form of an earlier build of basing, "
+                              "which this one does not read; finish it with that build, or run it again")  # fmt: skip
         if foreign:
             shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
             raise OutputError(f"{self.folder.path}: holds files of no chunk of this run's plan ({shown}); was the "
@@ -178,7 +221,7 @@ class ChunkStore:
         if (hashlib.sha256(data).hexdigest(), len(data)) != (expected.sha256, expected.bytes):
             raise self._damaged(name, "its bytes differ from its record")
         try:
-            return pq.read_table(pa.BufferReader(data))
+            return chunk_table(data)
         except (OSError, pa.ArrowException) as exc:
             raise self._damaged(name, f"not a readable table: {exc.__class__.__name__}") from None
 
