@@ -185,10 +185,11 @@ def finalise_sweep(plan: SweepPlan, specs: list[Scenario], points: list[dict[str
         current[0].add(rows)
 
     keys = [task_key(p, s) for p, s, _ in tasks]
-    count = folder.merge_chunks(keys, "runs.parquet", visit=visit)
+    merged = folder.merge_all(keys, ("inputs",), visit)
+    count = merged["runs"]
     if count != plan.runs * len(specs):
         raise OutputError(f"{folder.path}: {count} rows for {plan.runs * len(specs)} runs")
-    if folder.merge_chunks(keys, "inputs.parquet", kind="inputs") != count:
+    if merged["inputs"] != count:
         raise OutputError(f"{folder.path}: the tasks' inputs do not cover their {count} runs; the task files are "
                           "inconsistent")  # fmt: skip
     table = pd.DataFrame({"point": np.arange(len(points), dtype=np.int64)})

@@ -19,6 +19,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
@@ -253,8 +254,19 @@ def _holds(table: pd.DataFrame | pa.Table, span: Span) -> bool:
 
 
 def write_row_groups(handle: io.BufferedIOBase, first: pa.Table, rest: Iterable[pa.Table]) -> int:
-    """Concatenate tables into one Parquet file in row groups of ROW_GROUP rows; returns the rows."""
+    """Concatenate tables into one Parquet file in row groups of ROW_GROUP rows; returns the rows. A
+    thread encodes each row group (pyarrow lets go of the GIL to compress) while this one reads the next
+    tables, so reading, checking and summarising chunks overlaps the encoding."""
     writer = pq.ParquetWriter(native(handle), first.schema, compression="zstd")
+    encoding = futures.ThreadPoolExecutor(1, thread_name_prefix="row-groups")
+    pending_group: futures.Future | None = None  # at most one row group in the encoder, and one waiting
+
+    def encode(group: pa.Table) -> None:
+        nonlocal pending_group
+        if pending_group is not None:
+            pending_group.result()  # in order, and an encoder's error raised here
+        pending_group = encoding.submit(lambda: writer.write_table(group.combine_chunks(), row_group_size=ROW_GROUP))
+
     buffered, rows = [], 0
     try:
         for table in _chain(first, rest):
@@ -262,13 +274,16 @@ def write_row_groups(handle: io.BufferedIOBase, first: pa.Table, rest: Iterable[
             buffered.append(table)
             pending = pa.concat_tables(buffered)
             while pending.num_rows >= ROW_GROUP:
-                writer.write_table(pending.slice(0, ROW_GROUP).combine_chunks(), row_group_size=ROW_GROUP)
+                encode(pending.slice(0, ROW_GROUP))
                 pending = pending.slice(ROW_GROUP)
             buffered = [pending]
         remainder = pa.concat_tables(buffered)
         if remainder.num_rows:
-            writer.write_table(remainder.combine_chunks(), row_group_size=ROW_GROUP)
+            encode(remainder)
+        if pending_group is not None:
+            pending_group.result()
     finally:
+        encoding.shutdown(wait=True)  # the encoder is done with the writer before it is closed
         writer.close()
     return rows
 

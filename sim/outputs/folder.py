@@ -10,6 +10,7 @@ it is ever followed, and no file is ever overwritten but the manifest, which is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -209,6 +210,18 @@ class ResultsFolder:
         chunk's rows. Returns the rows written (0, and no file, when no chunk has a trace)."""
         return self._write_arrow(target, self.chunks.merged(keys, kind, visit))
 
+    def merge_all(
+        self, keys: list[Key], kinds: tuple[str, ...], visit: Callable[[pd.DataFrame], None]
+    ) -> dict[str, int]:
+        """Merge the chunks' rows (seen by ``visit``) into runs.parquet and, beside them in a thread, their
+        tables of the other ``kinds`` into ``<kind>.parquet``: the encoders let go of the GIL, so the
+        merges share the cores. Returns the rows written of each kind (runs included)."""
+        with futures.ThreadPoolExecutor(1, thread_name_prefix="merge") as beside:
+            merge = lambda kind: self.merge_chunks(keys, f"{kind}.parquet", kind=kind)  # noqa: E731
+            others = beside.submit(lambda: {kind: merge(kind) for kind in kinds})
+            rows = self.merge_chunks(keys, "runs.parquet", visit=visit)
+            return {"runs": rows, **others.result()}  # the thread is waited for, whatever this one raised
+
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
         """Merge the chunks in run order into runs.parquet, trace.parquet (from the chunks that traced runs)
         and inputs.parquet, summarise them on the way, check that every run is there exactly once and
@@ -219,11 +232,9 @@ class ResultsFolder:
         if missing:
             raise OutputError(f"{self.path}: chunks starting at runs {missing[:5]} are missing; resume the run")
         expected = sum(stop - start for start, stop in chunks)
-        rows = self.merge_chunks(keys, "runs.parquet", visit=summary.add)
+        rows = self.merge_all(keys, ("trace", "inputs"), summary.add)["runs"]
         if rows != expected:
             raise OutputError(f"{self.path}: {rows} rows for {expected} runs; the chunk files are inconsistent")
-        self.merge_chunks(keys, "trace.parquet", kind="trace")
-        self.merge_chunks(keys, "inputs.parquet", kind="inputs")
         result = summary.result()
         self.write_json("summary.json", result)
         return result
