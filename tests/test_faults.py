@@ -103,7 +103,7 @@ def test_sigkill_then_resume_gives_the_same_bytes(project, uninterrupted, kind, 
 
 
 def test_a_second_process_on_the_same_folder_is_refused(project):
-    process = subprocess.Popen(command("run", "s.yaml", "-n", "400000", "--workers", "1", "-q", "--out", "busy"),
+    process = subprocess.Popen(command("run", "s.yaml", "-n", "20000000", "--workers", "1", "-q", "--out", "busy"),
                                cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)  # fmt: skip
     try:

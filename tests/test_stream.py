@@ -22,6 +22,7 @@ from sim.experiments import runner
 from sim.experiments.ensemble import run_ensemble
 from sim.experiments.options import parse_trace_runs
 from sim.experiments.pool import Plan, execute
+from sim.outputs.chunks import ChunkStore
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.summary import Histogram
 from sim.scenario.load import load_scenario
@@ -111,6 +112,31 @@ def test_rows_always_match_the_runs_claimed(toy, tmp_path):
     with pytest.raises(OutputError, match="missing"):
         folder.finalise(spec.spec, plan.chunks())
     assert not (tmp_path / "gap" / "runs.parquet").exists()
+
+
+def test_a_failing_runs_merge_stops_the_merge_beside_it(toy, tmp_path, monkeypatch):
+    """The inputs merge beside the runs stops at its next chunk when the runs merge fails, so the error
+    is not held up by it and no inputs.parquet is written."""
+    spec = load_scenario(toy / "toy.yaml")
+    folder, plan, _ = runner.start(spec, Plan(300, 1, 50), tmp_path / "bad", [], ["test"])
+    execute(spec.spec, plan, folder, 1)
+    read = ChunkStore.table
+
+    def slow_inputs(store, key, kind):
+        if kind == "inputs":
+            time.sleep(0.2)  # 6 chunks: 1.2 s, against a runs merge that fails at its first
+        return read(store, key, kind)
+
+    def refuse(rows):
+        raise ValueError("not the columns of this run")
+
+    monkeypatch.setattr(ChunkStore, "table", slow_inputs)
+    started = time.monotonic()
+    with pytest.raises(OutputError, match="runs-000000000000"):
+        folder.merge_all([start for start, _ in plan.chunks()], ("inputs",), refuse)
+    assert time.monotonic() - started < 1.0
+    assert not (tmp_path / "bad" / "inputs.parquet").exists() and not (tmp_path / "bad" / "runs.parquet").exists()
+    assert not list((tmp_path / "bad").glob(".*.partial"))
 
 
 def test_a_dying_worker_costs_a_retry_not_a_row(toy, tmp_path):

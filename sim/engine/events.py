@@ -51,8 +51,9 @@ class CompiledEffect:
 
 #: The effects' operations, in the order ``_change`` numbers them.
 OPS = ("set", "add", "multiply")
-# Above this share of rows to layer again, every row is copied: at 5,000 runs of 9 actors and 6 issues a
-# gather and scatter of a fifth of the rows costs as much as copying them all (80 against 75 us).
+# Above this share of rows to layer again, every row is layered again (copied, and its holding effects
+# applied): at 5,000 runs of 9 actors and 6 issues a gather and scatter of a fifth of the rows costs as
+# much as copying them all (80 against 75 us).
 COPY_ALL_ABOVE = 0.2
 
 
@@ -171,9 +172,10 @@ class EventSchedule:
     ) -> tuple[ActorArrays, ActorArrays]:
         """Own and public values this round: the base values with temporary effects layered on (the base
         arrays themselves where nothing holds). Only the arrays ``names`` (default all) are layered again,
-        and only in the runs ``rows`` (a boolean mask (R,); default all): the caller promises that nothing
-        else moved since the last call, in the base values or in which effects hold. The layered arrays
-        are kept and overwritten by the next call: read them within the round."""
+        and only in the runs ``rows`` (a boolean mask (R,); default all; every run when more than
+        COPY_ALL_ABOVE of them are given): the caller promises that nothing else moved since the last
+        call, in the base values or in which effects hold. The layered arrays are kept and overwritten by
+        the next call: read them within the round."""
         holding = self.until > round_
         if not holding.any():
             self.layers = None

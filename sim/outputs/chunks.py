@@ -8,9 +8,11 @@ chunks are merged, every recorded chunk is read once: its bytes must match its r
 plan, and its rows exactly the runs (and sweep point) it is meant to hold, so a chunk copied over
 another, or edited, is refused by name.
 
-Chunk tables are Arrow IPC files in the column types a Parquet file gives back, so the merged Parquet
-files are the same bytes as when chunks were Parquet. They are written and read at the speed of a copy,
-where Parquet took 10 ms to write and 5 ms to read 5,000 rows, twice a chunk, in the main process.
+A chunk's rows and inputs are Arrow IPC files in the column types a Parquet file gives back, so the merged
+Parquet files are the same bytes as when chunks were Parquet. They are written and read at the speed of a
+copy, where Parquet took 10 ms to write and 5 ms to read 5,000 rows, twice a chunk, in the main process.
+Its trace stays compressed Parquet: a chunk may trace up to MAX_TRACE_ROWS rows, about 16 bytes a row in
+Parquet against 54 uncompressed, and a chunk file is read whole, up to MAX_CHUNK_BYTES.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
@@ -32,7 +35,7 @@ import pyarrow.parquet as pq
 from sim.errors import FileError, OutputError
 from sim.files import Folder, native
 from sim.outputs.manifest import ChunkRecord, FileRecord, read_chunk_record
-from sim.outputs.store import json_writer
+from sim.outputs.store import json_writer, table_bytes
 
 ROW_GROUP = 65_536  # rows per Parquet row group in the merged files, whatever the chunk size
 MAX_CHUNK_BYTES = 2**32  # one chunk file (a chunk holds at most about 5 million numbers per run set)
@@ -50,16 +53,18 @@ class Span:
 
 #: What a chunk may hold besides its record: a kind of table and whether its rows are one per run.
 TABLE_KINDS = {"runs": True, "trace": False, "inputs": True}
+#: How each kind of table is kept in a chunk (see the module's docstring).
+CHUNK_FORMATS = {"runs": "arrow", "trace": "parquet", "inputs": "arrow"}
 
 
 def names(key: Key) -> tuple[str, str, str, str]:
     """A chunk's rows, trace, inputs and record file names."""
     stem = f"{key:012d}" if isinstance(key, int) else str(key)
-    return f"runs-{stem}.arrow", f"trace-{stem}.arrow", f"inputs-{stem}.arrow", f"runs-{stem}.json"
+    return f"runs-{stem}.arrow", f"trace-{stem}.parquet", f"inputs-{stem}.arrow", f"runs-{stem}.json"
 
 
 #: A chunk table file an earlier build wrote (Parquet), which this one does not read.
-EARLIER_CHUNK = re.compile(r"(runs|trace|inputs)-.+\.parquet")
+EARLIER_CHUNK = re.compile(r"(runs|inputs)-.+\.parquet")
 
 
 def chunk_bytes(table: pd.DataFrame) -> bytes:
@@ -71,6 +76,16 @@ def chunk_bytes(table: pd.DataFrame) -> bytes:
     with ipc.new_file(sink, arrow.schema) as writer:
         writer.write_table(arrow)
     return sink.getvalue().to_pybytes()
+
+
+def encoded(kind: str, table: pd.DataFrame) -> bytes:
+    """A chunk's table of ``kind`` (TABLE_KINDS) as the bytes of its file, in its CHUNK_FORMATS form."""
+    return chunk_bytes(table) if CHUNK_FORMATS[kind] == "arrow" else table_bytes(table)
+
+
+def decoded(kind: str, data: bytes) -> pa.Table:
+    """The table of a chunk file of ``kind``; raises pyarrow's errors on other bytes."""
+    return chunk_table(data) if CHUNK_FORMATS[kind] == "arrow" else pq.read_table(pa.BufferReader(data))
 
 
 def chunk_table(data: bytes) -> pa.Table:
@@ -143,7 +158,8 @@ class ChunkStore:
                 raise OutputError(f"{self.folder.path}: chunk {key}'s {kind} do not hold runs {span.first} to "
                                   f"{span.stop - 1}")  # fmt: skip
             name = file_of(key, kind)
-            record[kind] = None if table is None else {**_created(self.folder, name, chunk_bytes(table)),
+            data = None if table is None else encoded(kind, table)
+            record[kind] = None if data is None else {**_created(self.folder, name, data),
                                                        "rows": len(table)}  # fmt: skip
         try:
             self.folder.create(names(key)[-1], json_writer(record))
@@ -209,12 +225,12 @@ class ChunkStore:
         name, expected = file_of(key, kind), getattr(record, kind)
         if expected is None:
             return None
-        table = self._read(name, expected)
+        table = self._read(name, expected, kind)
         if TABLE_KINDS[kind] and not _holds(table, span):
             raise self._damaged(name, f"it does not hold runs {span.first} to {span.stop - 1}")
         return table
 
-    def _read(self, name: str, expected: FileRecord) -> pa.Table:
+    def _read(self, name: str, expected: FileRecord, kind: str) -> pa.Table:
         try:
             data = self.folder.read_bytes(name, MAX_CHUNK_BYTES)
         except FileError as exc:
@@ -222,15 +238,19 @@ class ChunkStore:
         if (hashlib.sha256(data).hexdigest(), len(data)) != (expected.sha256, expected.bytes):
             raise self._damaged(name, "its bytes differ from its record")
         try:
-            return chunk_table(data)
+            return decoded(kind, data)
         except (OSError, pa.ArrowException) as exc:
             raise self._damaged(name, f"not a readable table: {exc.__class__.__name__}") from None
 
-    def merged(self, keys: list[Key], kind: str, visit: Callable[[pd.DataFrame], None] | None) -> Iterator[pa.Table]:
+    def merged(self, keys: list[Key], kind: str, visit: Callable[[pd.DataFrame], None] | None,
+               stop: threading.Event | None = None) -> Iterator[pa.Table]:  # fmt: skip
         """The chunks' tables in order, each checked, all of the first one's columns and types, each
-        shown to ``visit`` (as a data frame) on the way."""
+        shown to ``visit`` (as a data frame) on the way; raises MergeStoppedError before the next chunk once
+        ``stop`` is set."""
         schema = None
         for key in keys:
+            if stop is not None and stop.is_set():
+                raise MergeStoppedError(f"{self.folder.path}: the merge of the chunks' {kind} was stopped")
             table = self.table(key, kind)
             if table is None:
                 continue
@@ -243,6 +263,10 @@ class ChunkStore:
                 except (KeyError, TypeError, ValueError) as exc:
                     raise self._damaged(file_of(key, kind), f"not the columns of this run ({exc})") from None
             yield table
+
+
+class MergeStoppedError(OutputError):
+    """A merge stopped from another thread (the one beside it failed)."""
 
 
 def _holds(table: pd.DataFrame | pa.Table, span: Span) -> bool:

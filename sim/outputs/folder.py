@@ -9,6 +9,7 @@ it is ever followed, and no file is ever overwritten but the manifest, which is 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from contextlib import contextmanager
@@ -205,10 +206,12 @@ class ResultsFolder:
         self.chunks.save(key, rows, trace, inputs)
 
     def merge_chunks(self, keys: list[Key], target: str, kind: str = "runs",
-                     visit: Callable[[pd.DataFrame], None] | None = None) -> int:  # fmt: skip
+                     visit: Callable[[pd.DataFrame], None] | None = None,
+                     stop: threading.Event | None = None) -> int:  # fmt: skip
         """Merge the chunks ``keys`` in order into ``target``, each checked on the way; ``visit`` sees each
-        chunk's rows. Returns the rows written (0, and no file, when no chunk has a trace)."""
-        return self._write_arrow(target, self.chunks.merged(keys, kind, visit))
+        chunk's rows; once ``stop`` is set, the merge stops before its next chunk, writing no file.
+        Returns the rows written (0, and no file, when no chunk has a trace)."""
+        return self._write_arrow(target, self.chunks.merged(keys, kind, visit, stop))
 
     def merge_all(
         self, keys: list[Key], kinds: tuple[str, ...], visit: Callable[[pd.DataFrame], None]
@@ -216,11 +219,16 @@ class ResultsFolder:
         """Merge the chunks' rows (seen by ``visit``) into runs.parquet and, beside them in a thread, their
         tables of the other ``kinds`` into ``<kind>.parquet``: the encoders let go of the GIL, so the
         merges share the cores. Returns the rows written of each kind (runs included)."""
+        stop = threading.Event()
         with futures.ThreadPoolExecutor(1, thread_name_prefix="merge") as beside:
-            merge = lambda kind: self.merge_chunks(keys, f"{kind}.parquet", kind=kind)  # noqa: E731
+            merge = lambda kind: self.merge_chunks(keys, f"{kind}.parquet", kind=kind, stop=stop)  # noqa: E731
             others = beside.submit(lambda: {kind: merge(kind) for kind in kinds})
-            rows = self.merge_chunks(keys, "runs.parquet", visit=visit)
-            return {"runs": rows, **others.result()}  # the thread is waited for, whatever this one raised
+            try:
+                rows = self.merge_chunks(keys, "runs.parquet", visit=visit)
+            except BaseException:
+                stop.set()  # the merge beside stops at its next chunk (and is waited for)
+                raise
+            return {"runs": rows, **others.result()}
 
     def finalise(self, spec: Scenario, chunks: list[tuple[int, int]]) -> dict[str, Any]:
         """Merge the chunks in run order into runs.parquet, trace.parquet (from the chunks that traced runs)
