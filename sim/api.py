@@ -159,7 +159,6 @@ def resume(
 def _finish_run(folder, plan, spec, workers: int, progress: Progress | None) -> Results:
     from sim.experiments import runner
     from sim.experiments.made_from import run_manifest
-    from sim.experiments.sources import results_of
 
     on_progress = None
     if progress is not None:
@@ -169,6 +168,8 @@ def _finish_run(folder, plan, spec, workers: int, progress: Progress | None) -> 
         runner.complete(folder, plan, spec, workers, on_progress)
     except KeyboardInterrupt:
         raise RunInterrupted(folder.path, f"basing run --resume {folder.path}") from None
+    from sim.experiments.sources import results_of  # after the workers: it loads the engine (runner.complete)
+
     return results_of(folder, run_manifest(folder))
 
 

@@ -152,3 +152,27 @@ def test_validate_and_schema():
     assert done.returncode == 0 and "valid" in done.stdout
     schema = json.loads(basing("schema").stdout)
     assert "actors" in schema["properties"] and schema["additionalProperties"] is False
+
+
+ENGINE_BEFORE_WORKERS = """
+import sys
+import sim.experiments.runner as runner
+
+def stop(*args, **kwargs):
+    print(",".join(name for name in ("numba", "mesa", "sim.engine.model") if name in sys.modules))
+    raise SystemExit(0)
+
+runner.execute = stop
+from sim.cli import main
+sys.argv = ["basing", "run", sys.argv[1], "-n", "100", "-q", "--workers", "2", "--out", sys.argv[2]]
+main()
+"""
+
+
+def test_the_main_process_leaves_the_engine_to_its_workers(tmp_path):
+    """With a pool of workers, `basing run` has not loaded the engine (Mesa, numba: 100 MB) in the main
+    process when the workers start: a million runs peak with all three processes alive."""
+    done = subprocess.run([sys.executable, "-c", ENGINE_BEFORE_WORKERS, str(BASELINE), str(tmp_path / "r")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"loaded before the workers: {done.stdout.strip()}"

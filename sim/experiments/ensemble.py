@@ -18,15 +18,9 @@ from sim.engine.model import NegotiationModel
 from sim.engine.results import IN_FORCE
 from sim.engine.state import noting_draws
 from sim.experiments.inputs import inputs_of_model
+from sim.experiments.options import DEFAULT_CHUNK
 from sim.outputs.indicators import add_indicators
 from sim.scenario.schema import Scenario
-
-# The most runs simulated in one batch by default. Each worker holds its chunk's arrays besides its 270 MB
-# of modules and compiled code. Measured with 2 workers: 200,000 runs peaked at 914 MB over all processes in
-# chunks of 2,500 and 992 MB in chunks of 5,000; a million runs at 1,025 MB (197 s) and 1,034 MB (155 s),
-# as the workers' heaps grow over the run. 5,000 keeps most of the speed of 10,000 (100,000 runs: 26.4 s in
-# chunks of 2,500, 23.7 s in chunks of 10,000).
-DEFAULT_CHUNK = 5_000
 
 
 @dataclass

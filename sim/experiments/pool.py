@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.errors import OutputError, WorkerError
-from sim.experiments.ensemble import DEFAULT_CHUNK, run_chunk
+from sim.experiments.options import DEFAULT_CHUNK
 from sim.outputs.console import install_warning_lines
 from sim.outputs.folder import ResultsFolder
 from sim.scenario.limits import MAX_RUNS, MAX_TRACE_ROWS, max_chunk
@@ -103,6 +103,10 @@ def simulate_chunk(
 ) -> tuple:
     """One chunk: (its first run, the rows of runs [start, stop), the trace of the ``traced`` runs or None,
     the runs' drawn inputs, read from the same set-up as their rows)."""
+    # The engine (Mesa, numba and the kernels: 100 MB) is imported here, on the first chunk, so that with a
+    # pool of workers the main process never holds it: a million runs peak with three processes alive.
+    from sim.experiments.ensemble import run_chunk
+
     chunk = run_chunk(spec, np.arange(start, stop), seed, on_progress=on_progress, inputs=True)
     trace = run_chunk(spec, traced, seed, trace=True).trace if traced.size else None
     return start, chunk.runs, trace, chunk.inputs

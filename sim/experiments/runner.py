@@ -14,7 +14,6 @@ from typing import Any
 from sim.errors import OutputError
 from sim.experiments.made_from import run_manifest, scenario_of, spans
 from sim.experiments.pool import Plan, check_plan, execute
-from sim.experiments.sources import results_of, with_fans
 from sim.outputs.folder import ResultsFolder
 from sim.outputs.store import canonical, manifest, require_this_version
 from sim.scenario.loaded import LoadedScenario
@@ -55,7 +54,9 @@ def complete(
         execute(spec, plan, folder, workers, on_progress)
         # The report's modules (scipy.stats, scikit-learn, plotly: 50 MB) are loaded only now, so that the main
         # process stays small while the workers run: a million runs peak with all three processes alive.
+        # So is the engine (Mesa and numba, 100 MB), which the report's fan chart may need (``with_fans``).
         from sim.experiments.discovery import REPORT_RUNS, drivers
+        from sim.experiments.sources import results_of, with_fans
         from sim.outputs.comparison import run_report
 
         summary = folder.finalise(spec, plan.chunks())  # runs, trace and inputs, as the workers wrote them
