@@ -333,8 +333,11 @@ def verify(
         raise OutputError(f"{folder}: fails verification:\n" + "\n".join(f"  {p}" for p in found.problems))
     record = found.manifest
     files = list(record.files or {})
-    out_console.print(f"{folder}: verified (a {record.kind} of {record.runs:,} runs written by basing "
-                      f"{record.made_with}; {len(files)} files: {', '.join(files)})")  # fmt: skip
+    points = getattr(record, "points", None)  # a sweep's runs are per point
+    each = f"{record.runs:,} runs"
+    what = f"a run of {each}" if points is None else f"a sweep of {points:,} points of {each} each"
+    out_console.print(f"{folder}: verified ({what} written by basing {record.made_with}; {len(files)} files: "
+                      f"{', '.join(files)})")  # fmt: skip
 
 
 @app.command()

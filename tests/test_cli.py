@@ -176,3 +176,17 @@ def test_the_main_process_leaves_the_engine_to_its_workers(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"loaded before the workers: {done.stdout.strip()}"
+
+
+def test_verify_says_a_sweeps_runs_are_per_point(tmp_path):
+    import yaml
+
+    (tmp_path / "seed.txt").write_text("Alpha wants the port. Beta wants money.\n")
+    (tmp_path / "toy.yaml").write_text(yaml.safe_dump(two_party()))
+    swept = basing("sweep", "toy.yaml", "--vary", "actors.alpha.risk=0.2,0.5,0.8", "-n", "6", "-q", "--workers", "1",
+                   "--out", "s", cwd=tmp_path)  # fmt: skip
+    assert swept.returncode == 0, swept.stderr
+    ran = basing("run", "toy.yaml", "-n", "7", "-q", "--workers", "1", "--out", "r", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "verified (a sweep of 3 points of 6 runs each written by" in basing("verify", "s", cwd=tmp_path).stdout
+    assert "verified (a run of 7 runs written by" in basing("verify", "r", cwd=tmp_path).stdout
