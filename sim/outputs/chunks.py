@@ -158,8 +158,7 @@ class ChunkStore:
                 raise OutputError(f"{self.folder.path}: chunk {key}'s {kind} do not hold runs {span.first} to "
                                   f"{span.stop - 1}")  # fmt: skip
             name = file_of(key, kind)
-            data = None if table is None else encoded(kind, table)
-            record[kind] = None if data is None else {**_created(self.folder, name, data),
+            record[kind] = None if table is None else {**_created(self.folder, name, encoded(kind, table)),
                                                        "rows": len(table)}  # fmt: skip
         try:
             self.folder.create(names(key)[-1], json_writer(record))
